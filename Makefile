@@ -1,0 +1,30 @@
+# Two entry points: `make book` builds the course site, `make test` runs the tests.
+# Both create .venv with the pinned dependencies and fetch the weights first.
+PYTHON ?= $(shell for p in python3.11 python3.10 python3; do \
+    command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 11))' 2>/dev/null \
+    && echo $$p && break; done)
+PROFILE ?= quick
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: book test weights clean
+
+book: weights
+	$(PY) build.py --profile $(PROFILE)
+
+test: weights
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+weights: $(VENV)/.installed
+	$(PY) -m d2lstyle.weights vgg19 vgg16
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: d2lstyle needs Python 3.10 or 3.11 (MXNet 1.9.1 imports distutils, removed in 3.12); none found on PATH. Install python3.11 or use environment.yml (conda), or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+clean:
+	rm -rf _build

@@ -1,0 +1,41 @@
+"""Profiles: how long the chapters train. Read from one place, $D2LSTYLE_PROFILE.
+
+``quick`` (the default) runs every chapter on a 2-core CPU in minutes and still shows the
+effect; ``full`` is the setting of the text, for readers with time or a GPU.
+``python build.py --profile full`` sets the variable for every notebook.
+"""
+import os
+from dataclasses import dataclass
+
+from . import D2lStyleError
+
+ENV_VAR = 'D2LSTYLE_PROFILE'
+
+
+@dataclass(frozen=True)
+class Stage:
+    image_shape: tuple   # (width, height)
+    num_epochs: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    stages: tuple        # progressive upscaling: each stage starts from the last result
+    lr: float = 0.3
+    lr_decay_epoch: int = 50
+
+
+PROFILES = {
+    'quick': Profile('quick', (Stage((300, 200), 200), Stage((600, 400), 60))),
+    'full': Profile('full', (Stage((300, 200), 500), Stage((1200, 800), 300))),
+}
+
+
+def current():
+    """The profile named by $D2LSTYLE_PROFILE (default ``quick``)."""
+    name = os.environ.get(ENV_VAR, 'quick')
+    if name not in PROFILES:
+        raise D2lStyleError(f'{ENV_VAR}={name!r} is not a profile: use one of '
+                            f'{", ".join(PROFILES)}')
+    return PROFILES[name]

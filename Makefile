@@ -21,9 +21,9 @@ weights: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: d2lstyle needs Python 3.10 or 3.11 (MXNet 1.9.1 imports distutils, removed in 3.12); none found on PATH. Install python3.11 or use environment.yml (conda), or run make PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install -qq --upgrade pip
+	$(PY) -m pip install -qq -r requirements.txt
+	$(PY) -m pip install -qq --no-deps -e .
 	touch $@
 
 clean:

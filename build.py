@@ -14,16 +14,19 @@ import hashlib
 import html
 import os
 import re
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+import jupyter_server_mathjax
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+from d2lstyle.atomic import atomic_write
 
 ROOT = Path(__file__).resolve().parent
 CHAPTERS = ROOT / 'chapters'
@@ -39,16 +42,8 @@ class BuildError(Exception):
 
 def write_atomic(path, data):
     """Replace path with data in one rename, so a reader never sees a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(data.encode() if isinstance(data, str) else data)
 
 
 def find_chapters(names=(), folder=CHAPTERS):
@@ -159,6 +154,12 @@ STYLE = '''<style>
 </style>'''
 
 
+MATHJAX_URL = 'mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
+# The local MathJax ships the STIX web fonts only, not its default TeX fonts.
+MATHJAX_FONTS = ('<script>MathJax.Hub.Config({"HTML-CSS": {webFont: "STIX-Web", '
+                 'availableFonts: [], imageFont: null}});</script>')
+
+
 def nav(pages, i):
     """Links to the contents, the previous and next chapter, and this notebook."""
     name, title = pages[i]
@@ -170,10 +171,21 @@ def nav(pages, i):
             f'<span>{nxt}</span></nav>')
 
 
+def copy_mathjax(out):
+    """MathJax travels with the site, so formulas render offline."""
+    target = Path(out) / 'mathjax'
+    if not (target / 'MathJax.js').exists():
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', target,
+                        dirs_exist_ok=True)
+
+
 def render_chapter(nb, pages, i, out):
-    body, _ = HTMLExporter(template_name='lab').from_notebook_node(nb)
+    exporter = HTMLExporter(template_name='lab', mathjax_url=MATHJAX_URL)
+    body, _ = exporter.from_notebook_node(nb)
+    # require.js only serves widgets, which the book has none of, and would need a network
+    body = body.replace(f'<script src="{exporter.require_js_url}"></script>', '', 1)
     bar = nav(pages, i)
-    body = body.replace('</head>', STYLE + '</head>', 1)
+    body = body.replace('</head>', STYLE + MATHJAX_FONTS + '</head>', 1)
     body = re.sub(r'(<body[^>]*>)', lambda m: m.group(1) + bar, body, count=1)
     body = body.replace('</body>', bar + '</body>', 1)
     write_atomic(Path(out) / f'{pages[i][0]}.html', body)
@@ -201,6 +213,7 @@ def render_index(pages, out, credits=ROOT / 'img' / 'CREDITS.md'):
 def render(executed, out):
     """executed: (source path, executed notebook) pairs in reading order."""
     pages = [(Path(p).stem, title_of(nb, p)) for p, nb in executed]
+    copy_mathjax(out)
     for i, (path, nb) in enumerate(executed):
         render_chapter(nb, pages, i, out)
         write_atomic(Path(out) / Path(path).name, Path(path).read_bytes())

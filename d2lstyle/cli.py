@@ -1,0 +1,147 @@
+"""The command line: ``d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT``.
+
+It runs the book's own code (``d2lstyle.mxnet``, written in chapter 1) with the options a
+user of neural-style tools expects, and is careful with what it is given: a bad input is a
+one-line error and exit code 2; a diverging run stops and keeps its last good image (exit
+1); Ctrl-C saves the current image and the record (exit 130). Files are written atomically.
+"""
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+from pathlib import Path
+
+from . import D2lStyleError, __version__, presets
+from .atomic import atomic_write
+from .images import SUFFIXES, read_image, save_image
+from .weights import BACKBONES
+
+
+class Diverged(Exception):
+    pass
+
+
+def _number(kind, test, what):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{text!r} is not a number') from None
+        if not test(value) or (kind is float and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f'{text} must be {what}')
+        return value
+    return parse
+
+
+positive_int = _number(int, lambda v: v > 0, 'a positive whole number')
+positive = _number(float, lambda v: v > 0, 'positive')
+non_negative = _number(float, lambda v: v >= 0, 'zero or positive')
+
+
+def make_parser():
+    parser = argparse.ArgumentParser(prog='d2lstyle', description=__doc__.split('\n\n')[0])
+    commands = parser.add_subparsers(dest='command', required=True)
+    s = commands.add_parser('stylize', help='paint a photograph in the style of paintings')
+    s.add_argument('content', type=Path, help='the photograph')
+    s.add_argument('styles', type=Path, nargs='+', metavar='style', help='one or more paintings')
+    s.add_argument('-o', '--output', type=Path, required=True, help='.png or .jpg to write')
+    s.add_argument('--size', type=positive_int, nargs='+', default=[300, 600],
+                   help='long side in pixels of each progressive stage (default: 300 600)')
+    s.add_argument('--iterations', type=positive_int, nargs='+',
+                   help='iterations of each stage, or one number for all (default: 200 for '
+                        'the first stage, 60 for each later one)')
+    s.add_argument('--preset', default='d2l', help=f'layers and weights: {", ".join(presets.PRESETS)}')
+    s.add_argument('--content-weight', type=non_negative, help="default: the preset's")
+    s.add_argument('--style-weight', type=non_negative, help="default: the preset's")
+    s.add_argument('--tv-weight', type=non_negative, help="default: the preset's")
+    s.add_argument('--style-blend-weights', type=non_negative, nargs='+',
+                   help='one weight per style image (default: equal)')
+    s.add_argument('--style-scale', type=positive, default=1.0,
+                   help='size of the style image relative to the output (default: 1)')
+    s.add_argument('--init', default='content', help='content, noise, or an image path')
+    s.add_argument('--optimizer', choices=['adam'], default='adam')
+    s.add_argument('--lr', type=positive, help="learning rate (default: the preset's)")
+    s.add_argument('--lr-decay-epoch', type=positive_int, default=50,
+                   help='multiply the learning rate by 0.8 this often (default: 50)')
+    s.add_argument('--original-colors', action='store_true',
+                   help="keep the content's colours, transfer only luminance")
+    s.add_argument('--backbone', choices=BACKBONES, default='vgg19')
+    s.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
+    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--save-every', type=positive_int, metavar='N',
+                   help='also write OUT_<iteration> every N iterations')
+    return parser
+
+
+def check(args):
+    """Refuse what cannot work before any time is spent."""
+    if args.output.suffix.lower() not in SUFFIXES:
+        raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
+    inputs = [args.content, *args.styles] + ([Path(args.init)] if is_path(args.init) else [])
+    for path in inputs:
+        if path.resolve() == args.output.resolve():
+            raise D2lStyleError(f'{args.output}: the output would overwrite an input; '
+                                'choose another output path')
+    if args.iterations is None:
+        args.iterations = [200] + [60] * (len(args.size) - 1)
+    if len(args.iterations) not in (1, len(args.size)):
+        raise D2lStyleError(f'--iterations has {len(args.iterations)} values for '
+                            f'{len(args.size)} sizes: give one, or one per size')
+    if args.style_blend_weights and len(args.style_blend_weights) != len(args.styles):
+        raise D2lStyleError(f'--style-blend-weights has {len(args.style_blend_weights)} values '
+                            f'for {len(args.styles)} style images')
+    if args.style_blend_weights and not sum(args.style_blend_weights):
+        raise D2lStyleError('--style-blend-weights are all zero')
+    presets.get(args.preset)
+
+
+def is_path(init):
+    return init not in ('content', 'noise')
+
+
+def settings(args):
+    """Loss weights and learning rate: the preset's, where no option overrides them."""
+    preset = presets.get(args.preset)
+    pick = lambda value, default: default if value is None else value
+    return dict(content_weight=pick(args.content_weight, preset.content_weight),
+                style_weight=pick(args.style_weight, preset.style_weight),
+                tv_weight=pick(args.tv_weight, preset.tv_weight), lr=pick(args.lr, preset.lr))
+
+
+def stage_shape(size, long_side, scale=1.0):
+    """(width, height) with the long side ``long_side * scale`` and the aspect of ``size``."""
+    width, height = size
+    factor = long_side * scale / max(width, height)
+    return max(1, round(width * factor)), max(1, round(height * factor))
+
+
+def main(argv=None):
+    args = make_parser().parse_args(argv)
+    try:
+        check(args)
+        from .stylize import Run  # imports MXNet: after the cheap checks
+        return Run(args, settings(args)).run()
+    except D2lStyleError as err:
+        print(f'd2lstyle: error: {err}', file=sys.stderr)
+        return 2
+
+
+def record_header(args, config):
+    import mxnet
+    import numpy
+    return {'command': 'stylize', 'settings': vars(args),
+            'resolved': config,
+            'versions': {'d2lstyle': __version__, 'mxnet': mxnet.__version__,
+                         'numpy': numpy.__version__, 'python': platform.python_version()},
+            'losses': [], 'status': 'running', 'elapsed_seconds': 0.0}
+
+
+def write_record(record, path):
+    with atomic_write(path) as f:
+        f.write(json.dumps(record, indent=1, default=str).encode())  # paths as text
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -15,17 +15,19 @@ def atomic_write(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a site must be readable
+    os.chmod(tmp, 0o666 & ~umask())  # mkstemp makes it private; a site must be readable
     try:
         with os.fdopen(fd, 'wb') as f:
             yield f
+            f.flush()
+            os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
         raise
 
 
-def _umask():
+def umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -26,8 +26,8 @@ def device(name):
     return d2l.try_gpu() if name == 'gpu' else mx.cpu()
 
 
-def feature_extractor(backbone, preset, ctx):
-    """features(X) -> (contents, styles) at the preset's layers of the backbone."""
+def truncated_net(backbone, preset, ctx):
+    """The backbone up to the deepest layer the preset uses, and the layers' indices."""
     names = weights.conv_layers(backbone)
     content = [names[n] for n in preset.content_layers[backbone]]
     style = [names[n] for n in preset.style_layers]
@@ -36,7 +36,7 @@ def feature_extractor(backbone, preset, ctx):
     for i in range(max(content + style) + 1):
         net.add(vgg[i])
     net.collect_params().setattr('grad_req', 'null')
-    return lambda X: d2l.extract_features(net, X, content, style)
+    return net, content, style
 
 
 def original_colors(result, content):
@@ -54,7 +54,8 @@ class Run:
         self.init_img = read_image(args.init) if is_path(args.init) else None
         self.shapes = self.stage_shapes()
         self.ctx = device(args.device)
-        self.features = feature_extractor(args.backbone, presets.get(args.preset), self.ctx)
+        self.net, self.content_layers, self.style_layers = truncated_net(
+            args.backbone, presets.get(args.preset), self.ctx)
         self.record = record_header(args, config)
         self.record_path = args.output.with_suffix('.json')
         self.good, self.iteration = None, 0
@@ -91,19 +92,32 @@ class Run:
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)
 
+    def features(self, X):
+        return d2l.extract_features(self.net, X, self.content_layers, self.style_layers)
+
     def stage(self, stage, shape, iterations):
         content_X, contents_Y = d2l.get_contents(self.features, self.content, shape, self.ctx)
-        grams = self.style_grams(shape)
+        targets = d2l.loss_targets(contents_Y, self.style_grams(shape))
+        loss = self.loss_block(content_X)
         X = self.initial(content_X, shape)
         gen_img, _, trainer = d2l.get_inits(X, self.config['lr'], self.args.lr_decay_epoch, [])
         desc = f'stage {stage}/{len(self.args.size)} {shape[0]}x{shape[1]}'
         with tqdm(total=iterations, desc=desc, unit='it') as bar:
             for _ in range(iterations):
-                losses = self.step(gen_img, trainer, contents_Y, grams, stage)
+                losses = self.step(gen_img, trainer, loss, targets, stage)
                 bar.set_postfix(content=f'{losses[0]:.3g}', style=f'{losses[1]:.3g}',
                                 tv=f'{losses[2]:.3g}')
                 bar.update()
         self.good = gen_img().copy()
+
+    def loss_block(self, content_X):
+        """Chapter 2's hybridized StyleLoss for images of content_X's size."""
+        _, styles_of_this_size = self.features(content_X)
+        weights_ = {k: self.config[k] for k in ('content_weight', 'style_weight', 'tv_weight')}
+        loss = d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
+                             styles_of_this_size, **weights_)
+        loss.hybridize(static_alloc=True, static_shape=True)
+        return loss
 
     def style_grams(self, shape):
         """The style targets: Gram matrices of each painting, blended by their weights."""
@@ -125,18 +139,14 @@ class Run:
             return d2l.preprocess(self.init_img, shape).as_in_context(self.ctx)
         return content_X
 
-    def step(self, gen_img, trainer, contents_Y, grams, stage):
-        weights_ = {k: self.config[k] for k in ('content_weight', 'style_weight', 'tv_weight')}
+    def step(self, gen_img, trainer, loss, targets, stage):
         with autograd.record():
             X = gen_img()
-            contents_Y_hat, styles_Y_hat = self.features(X)
-            contents_l, styles_l, tv_l, l = d2l.compute_loss(
-                X, contents_Y_hat, styles_Y_hat, contents_Y, grams, **weights_)
-        losses = [float(nd.add_n(*contents_l).asscalar()), float(nd.add_n(*styles_l).asscalar()),
-                  float(tv_l.asscalar()), float(l.asscalar())]
+            parts = loss(X, *targets)
+        losses = [float(v.asscalar()) for v in parts]  # content, style, TV, total
         self.check_divergence(losses[-1])
         self.good = X.copy()  # trainer.step updates X in place
-        l.backward()
+        parts[-1].backward()
         trainer.step(1)
         self.iteration += 1
         self.log(stage, losses)

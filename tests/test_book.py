@@ -59,3 +59,19 @@ def test_chapter_1_shows_both_stages_and_its_figures(site):
     assert len(pngs) >= 5  # the two images, two live plots, the frames, the result
     page = (site / f'{path.stem}.html').read_text()
     assert page.count('src="data:image/png;base64,') >= 5
+
+
+def test_chapter_2_checks_the_fast_step_then_trains_with_it(site):
+    nb = executed(build.CHAPTERS / '02_fast_step.ipynb')
+    text = '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
+                     for o in c.outputs)
+    pairs = re.findall(r'(content|style|TV|total): chapter 1 ([\d.e+-]+), StyleLoss ([\d.e+-]+)',
+                       text)
+    assert [name for name, _, _ in pairs] == ['content', 'style', 'TV', 'total']
+    for _, slow, fast in pairs:
+        assert float(fast) == pytest.approx(float(slow), rel=1e-4)
+    assert re.search(r'chapter 1 [\d.]+ s/step, StyleLoss [\d.]+ s/step', text)
+    for stage in profiles.PROFILES['quick'].stages:
+        width, height = stage.image_shape
+        assert f'{width}x{height}, epoch {stage.num_epochs}/{stage.num_epochs}' in text
+    assert re.search(r'1200x800\s+fast\s+[\d.]+', text)  # the stored benchmark table

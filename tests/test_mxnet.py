@@ -168,3 +168,53 @@ def test_profiles_come_from_one_environment_variable(monkeypatch):
     monkeypatch.setenv(profiles.ENV_VAR, 'fast')
     with pytest.raises(D2lStyleError, match="D2LSTYLE_PROFILE='fast'.*quick, full"):
         profiles.current()
+
+
+def test_style_loss_block_computes_the_chapter_1_losses(net):
+    """Chapter 2's hybridized StyleLoss: same losses and same gradient as compute_loss."""
+    features = features_of(net)
+    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
+    style = Image.open(ROOT / 'img' / 'great_wave.jpg').convert('RGB')
+    content_X, contents_Y = d2l.get_contents(features, content, (96, 64), mx.cpu())
+    _, styles_Y = d2l.get_styles(features, style, (96, 64), mx.cpu())
+    grams = [d2l.gram(Y) for Y in styles_Y]
+    X = content_X + 0.5 * nd.random.normal(shape=content_X.shape)
+    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    loss.hybridize(static_alloc=True, static_shape=True)
+    results = []
+    for compute in (lambda X: loss(X, *d2l.loss_targets(contents_Y, grams)),
+                    lambda X: d2l.compute_loss(X, *features(X), contents_Y, grams)):
+        X.attach_grad()
+        with autograd.record():
+            parts = compute(X)
+        parts[-1].backward()
+        values = [nd.add_n(*p) if isinstance(p, list) else p for p in parts]
+        results.append(([float(v.asscalar()) for v in values], X.grad.asnumpy().copy()))
+    (fast, fast_grad), (slow, slow_grad) = results
+    np.testing.assert_allclose(fast, slow, rtol=1e-4)
+    assert min(slow) > 0
+    np.testing.assert_allclose(fast_grad, slow_grad, rtol=1e-3, atol=1e-3 * np.abs(slow_grad).max())
+
+
+def test_loss_targets_put_grams_in_batches_of_one():
+    contents = [nd.ones((1, 4, 3, 3))]
+    grams = [nd.ones((4, 4)), nd.ones((8, 8))]
+    targets = d2l.loss_targets(contents, grams)
+    assert [t.shape for t in targets] == [(1, 4, 3, 3), (1, 4, 4), (1, 8, 8)]
+
+
+@pytest.mark.slow
+def test_train_fast_lowers_the_style_loss(net):
+    features = features_of(net)
+    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
+    style = Image.open(ROOT / 'img' / 'starry_night.jpg').convert('RGB')
+    content_X, contents_Y = d2l.get_contents(features, content, (150, 100), mx.cpu())
+    _, styles_Y = d2l.get_styles(features, style, (150, 100), mx.cpu())
+    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    loss.hybridize(static_alloc=True, static_shape=True)
+    output, animator = d2l.train_fast(loss, content_X, contents_Y, styles_Y, 0.3, 60, 50)
+    grams = [d2l.gram(Y) for Y in styles_Y]
+    style_loss = lambda X: sum(d2l.style_loss(Y, G).asscalar()
+                               for Y, G in zip(features(X)[1], grams))
+    assert style_loss(output) < style_loss(content_X) / 10
+    assert animator.losses[-1][1] < animator.losses[0][1]

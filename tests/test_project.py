@@ -1,6 +1,9 @@
 """The set-up files agree with each other: what the README promises is what CI and conda run."""
+import os
 import re
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,3 +33,30 @@ def test_every_image_is_credited():
     credits = (ROOT / 'img' / 'CREDITS.md').read_text()
     for image in (ROOT / 'img').glob('*.jpg'):
         assert image.name in credits, image.name
+
+
+def newer_python():
+    """A Python 3.12+ interpreter that runs here (pyenv's shims may not), or None."""
+    import glob
+    import shutil
+    import subprocess
+    pyenv = os.environ.get('PYENV_ROOT', os.path.expanduser('~/.pyenv'))
+    candidates = [shutil.which('python3.12'), shutil.which('python3.13'),
+                  *sorted(glob.glob(f'{pyenv}/versions/3.1[2-9]*/bin/python3'))]
+    for python in filter(None, candidates):
+        done = subprocess.run([python, '-c', 'import sys; print(sys.version_info >= (3, 12))'],
+                              capture_output=True, text=True)
+        if done.stdout.strip() == 'True':
+            return python
+    return None
+
+
+def test_python_3_12_gets_a_clear_error():
+    import subprocess
+    python = newer_python()
+    if python is None:
+        pytest.skip('no Python 3.12+ runs on this machine')
+    done = subprocess.run([python, '-c', 'import d2lstyle'], capture_output=True, text=True,
+                          env={'PYTHONPATH': str(ROOT), 'PATH': os.environ['PATH']})
+    assert done.returncode != 0
+    assert 'd2lstyle needs Python 3.10 or 3.11' in done.stderr and 'distutils' in done.stderr

@@ -1,0 +1,252 @@
+"""Seconds per Gatys step: the chapter's loop, the fast path, and PyTorch eager, in one run.
+
+    .venv/bin/python benchmarks/style_step.py [--sizes 300x200 600x400 1200x800] [--steps 8]
+
+One step: VGG-19 forward to conv5_1, the content loss at conv4_4, five Gram style losses and
+total variation, backward to the image (no weight gradients), one Adam update. Rows:
+
+* ``chapter``: the code as chapter 1 first teaches it (a Python loop over the layers);
+* ``fast``: chapter 2's ``StyleLoss``, one HybridBlock hybridized with static memory;
+* ``pytorch``: PyTorch eager doing the same math on the same weights (the row is skipped
+  when torch is not installed: ``.venv/bin/pip install torch==2.13.0``).
+
+Each row runs in its own process (its peak resident memory is its own) on the same input;
+all rows must agree on the loss of the first step before their times count. FLOPs count the
+convolutions and Gram products, forward and backward to the input, a multiply-add as 2; the
+practical peak is the fastest 4096x4096 float32 matrix product through numpy or MXNet,
+measured in the same run.
+Results go to the terminal and to ``benchmarks/style_step.json``.
+"""
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's d2lstyle, installed or not
+CONTENT_LAYERS, STYLE_LAYERS = [25], [0, 5, 10, 19, 28]
+ROWS = ('chapter', 'fast', 'pytorch')
+
+
+def problem(shape):
+    """The chapter's problem at ``shape``: (net, content_X, contents_Y, styles_Y)."""
+    import mxnet as mx
+    from d2lstyle import mxnet as d2l
+    from d2lstyle import weights
+    vgg = weights.load_vgg('vgg19')
+    net = mx.gluon.nn.HybridSequential()
+    for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1):
+        net.add(vgg[i])
+    net.collect_params().setattr('grad_req', 'null')
+    features = lambda X: d2l.extract_features(net, X, CONTENT_LAYERS, STYLE_LAYERS)
+    content = d2l.read_image(ROOT / 'img' / 'tubingen.jpg')
+    style = d2l.read_image(ROOT / 'img' / 'starry_night.jpg')
+    content_X, contents_Y = d2l.get_contents(features, content, shape, mx.cpu())
+    _, styles_Y = d2l.get_styles(features, style, shape, mx.cpu())
+    return net, features, content_X, contents_Y, styles_Y
+
+
+def mxnet_step(row, shape):
+    from mxnet import autograd
+    from d2lstyle import mxnet as d2l
+    net, features, content_X, contents_Y, styles_Y = problem(shape)
+    gen_img, styles_Y_gram, trainer = d2l.get_inits(content_X, 0.3, 50, styles_Y)
+    if row == 'fast':
+        loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+        loss.hybridize(static_alloc=True, static_shape=True)
+        targets = d2l.loss_targets(contents_Y, styles_Y_gram)
+
+    def step():
+        with autograd.record():
+            X = gen_img()
+            if row == 'fast':
+                l = loss(X, *targets)[-1]
+            else:
+                contents_Y_hat, styles_Y_hat = features(X)
+                l = d2l.compute_loss(X, contents_Y_hat, styles_Y_hat, contents_Y,
+                                     styles_Y_gram)[-1]
+        l.backward()
+        trainer.step(1)
+        return float(l.asscalar())  # waits for the step to finish
+    return step
+
+
+def pytorch_step(shape):
+    import torch
+    net, _, content_X, contents_Y, styles_Y = problem(shape)
+    torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
+    layers = []
+    for block in net:
+        name = type(block).__name__
+        if name == 'Conv2D':
+            conv = torch.nn.Conv2d(block.weight.shape[1], block.weight.shape[0], 3, padding=1)
+            conv.weight.data = torch.from_numpy(block.weight.data().asnumpy())
+            conv.bias.data = torch.from_numpy(block.bias.data().asnumpy())
+            conv.requires_grad_(False)
+            layers.append(conv)
+        else:
+            layers.append(torch.nn.ReLU() if name == 'Activation' else torch.nn.MaxPool2d(2))
+    t = lambda nd: torch.from_numpy(nd.asnumpy())
+
+    def gram(Y):
+        Y = Y.reshape(Y.shape[1], -1)
+        return Y @ Y.T / Y.numel()
+    contents, grams = [t(Y) for Y in contents_Y], [gram(t(Y)) for Y in styles_Y]
+    X = t(content_X).requires_grad_(True)
+    optimizer = torch.optim.Adam([X], lr=0.3)
+
+    def step():
+        optimizer.zero_grad()
+        Y, content_l, style_l = X, 0, 0
+        for i, layer in enumerate(layers):
+            Y = layer(Y)
+            if i in CONTENT_LAYERS:
+                content_l = content_l + ((Y - contents[CONTENT_LAYERS.index(i)]) ** 2).mean()
+            if i in STYLE_LAYERS:
+                style_l = style_l + ((gram(Y) - grams[STYLE_LAYERS.index(i)]) ** 2).mean()
+        tv_l = 0.5 * ((X[:, :, 1:] - X[:, :, :-1]).abs().mean() +
+                      (X[:, :, :, 1:] - X[:, :, :, :-1]).abs().mean())
+        l = content_l + 1e3 * style_l + 10 * tv_l
+        l.backward()
+        optimizer.step()
+        return float(l)
+    return step
+
+
+def gflop_per_step(shape):
+    """Convolutions and Gram products of one step: forward plus backward to the input."""
+    (width, height), flops, channels = shape, 0, 3
+    for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1):
+        if i in (4, 9, 18, 27):
+            width, height = width // 2, height // 2
+        elif i in (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28):
+            out = min(64 * 2 ** sum(i > p for p in (4, 9, 18)), 512)
+            flops += 2 * channels * out * 9 * width * height
+            if i in STYLE_LAYERS:
+                flops += 2 * out * out * width * height
+            channels = out
+    return 2 * flops / 1e9
+
+
+def peak_gflops(n=4096, repeats=5):
+    """The best of MXNet's and numpy's float32 matrix products: a practical peak."""
+    import mxnet as mx
+    import numpy as np
+    a, b = (np.random.uniform(size=(n, n)).astype(np.float32) for _ in range(2))
+    A, B = mx.nd.array(a), mx.nd.array(b)
+    products = {'numpy matmul': lambda: a @ b,
+                'mxnet dot': lambda: mx.nd.dot(A, B).wait_to_read(),
+                'mxnet FullyConnected': lambda: mx.nd.FullyConnected(
+                    A, B, no_bias=True, num_hidden=n).wait_to_read()}
+    rates = {}
+    for name, product in products.items():
+        product()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            product()
+            times.append(time.perf_counter() - start)
+        rates[name] = 2 * n ** 3 / min(times) / 1e9
+    return rates
+
+
+def run_row(row, shape, steps, warmup=2):
+    """In a child process: the first loss, then the median seconds of ``steps`` steps."""
+    step = pytorch_step(shape) if row == 'pytorch' else mxnet_step(row, shape)
+    first = step()
+    for _ in range(warmup - 1):
+        step()
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return {'row': row, 'shape': list(shape), 'first_loss': first,
+            'seconds': times[len(times) // 2],
+            'peak_rss_gb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20}
+
+
+def child(args, *extra):
+    cmd = [sys.executable, __file__, *extra]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(f'{" ".join(extra)} failed:\n{done.stderr[-2000:]}')
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def torch_available():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        print('torch is not installed: skipping the pytorch row '
+              '(.venv/bin/pip install torch==2.13.0)')
+        return False
+    return True
+
+
+def check_agreement(results):
+    first = {r['row']: r['first_loss'] for r in results}
+    reference = first['chapter']
+    for row, loss in first.items():
+        if abs(loss - reference) > 1e-3 * abs(reference):
+            raise SystemExit(f'{row} computes loss {loss:.6g}, the chapter {reference:.6g}: '
+                             'the rows do not compute the same step')
+
+
+def table(results, peak):
+    lines = [f'practical peak: {peak:.0f} GFLOP/s (best float32 4096x4096 matrix product)',
+             f'{"size":>9} {"row":>8} {"s/step":>8} {"x torch":>8} {"GFLOP/s":>8} '
+             f'{"of peak":>8} {"peak RSS":>9}']
+    for r in results:
+        torch_s = next((o['seconds'] for o in results
+                        if o['row'] == 'pytorch' and o['shape'] == r['shape']), None)
+        ratio = f'{r["seconds"] / torch_s:.2f}' if torch_s else '-'
+        lines.append(f'{r["shape"][0]:>4}x{r["shape"][1]:<4} {r["row"]:>8} {r["seconds"]:>8.3f} '
+                     f'{ratio:>8} {r["gflops"]:>8.1f} {r["gflops"] / peak:>8.0%} '
+                     f'{r["peak_rss_gb"]:>7.2f} GB')
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--sizes', nargs='+', default=['300x200', '600x400', '1200x800'])
+    parser.add_argument('--steps', type=int, default=8)
+    parser.add_argument('--rows', nargs='+', choices=ROWS, default=list(ROWS))
+    parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'style_step.json')
+    parser.add_argument('--row', choices=ROWS, help=argparse.SUPPRESS)  # child processes
+    parser.add_argument('--peak', action='store_true', help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.peak:
+        return print(json.dumps(peak_gflops()))
+    if args.row:
+        shape = tuple(int(v) for v in args.sizes[0].split('x'))
+        return print(json.dumps(run_row(args.row, shape, args.steps)))
+    rows = [r for r in args.rows if r != 'pytorch' or torch_available()]
+    gemm = child(args, '--peak')
+    peak = max(gemm.values())
+    results = []
+    for size in args.sizes:
+        found = [child(args, '--row', row, '--sizes', size, '--steps', str(args.steps))
+                 for row in rows]
+        check_agreement(found)
+        for r in found:
+            r['gflops'] = gflop_per_step(tuple(r['shape'])) / r['seconds']
+        results += found
+        print(table(results, peak), flush=True)
+    report = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor(),
+                          'omp_num_threads': os.environ['OMP_NUM_THREADS']},
+              'flops': 'convolutions and Gram products, forward and backward to the input',
+              'gemm_gflops': gemm, 'peak_gflops': peak, 'results': results}
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

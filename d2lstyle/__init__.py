@@ -16,7 +16,7 @@ if not (3, 10) <= sys.version_info[:2] <= (3, 11):
         'python3.11 (make book does this) or use environment.yml.')
 
 # MXNet sizes its OpenMP pool when it is first imported and then uses only half the cores
-# (0.79 s against 0.47 s per step at 300x200 on a 2-core machine), so set it before that.
+# (0.91 s against 0.49 s per step at 300x200 on a 2-core machine), so set it before that.
 if 'mxnet' not in sys.modules:
     os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 

@@ -134,6 +134,16 @@ def gflop_per_step(shape):
     return 2 * flops / 1e9
 
 
+def seconds(work, repeats):
+    """Wall-clock seconds of each of ``repeats`` calls of ``work``."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def peak_gflops(n=4096, repeats=5):
     """The best of MXNet's and numpy's float32 matrix products: a practical peak."""
     import mxnet as mx
@@ -147,12 +157,7 @@ def peak_gflops(n=4096, repeats=5):
     rates = {}
     for name, product in products.items():
         product()
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            product()
-            times.append(time.perf_counter() - start)
-        rates[name] = 2 * n ** 3 / min(times) / 1e9
+        rates[name] = 2 * n ** 3 / min(seconds(product, repeats)) / 1e9
     return rates
 
 
@@ -162,11 +167,7 @@ def run_row(row, shape, steps, warmup=2):
     first = step()
     for _ in range(warmup - 1):
         step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
+    times = seconds(step, steps)
     times.sort()
     return {'row': row, 'shape': list(shape), 'first_loss': first,
             'seconds': times[len(times) // 2],

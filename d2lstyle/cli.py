@@ -10,12 +10,11 @@ import json
 import math
 import platform
 import sys
-import time
 from pathlib import Path
 
 from . import D2lStyleError, __version__, presets
 from .atomic import atomic_write
-from .images import SUFFIXES, read_image, save_image
+from .images import SUFFIXES
 from .weights import BACKBONES
 
 

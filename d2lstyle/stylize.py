@@ -5,7 +5,6 @@ import sys
 import time
 
 import mxnet as mx
-import numpy as np
 from mxnet import autograd, nd
 from PIL import Image
 from tqdm import tqdm

@@ -26,6 +26,16 @@ def features_of(net):
     return lambda X: d2l.extract_features(net, X, CONTENT_LAYERS, STYLE_LAYERS)
 
 
+def tubingen_problem(net, painting, shape):
+    """Chapter 1's targets for the Tübingen photo and a painting from img/, at shape."""
+    features = features_of(net)
+    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
+    style = Image.open(ROOT / 'img' / painting).convert('RGB')
+    content_X, contents_Y = d2l.get_contents(features, content, shape, mx.cpu())
+    _, styles_Y = d2l.get_styles(features, style, shape, mx.cpu())
+    return features, content_X, contents_Y, styles_Y
+
+
 def random_image(width, height, seed=0):
     pixels = np.random.RandomState(seed).randint(0, 256, (height, width, 3), dtype=np.uint8)
     return Image.fromarray(pixels)
@@ -140,12 +150,8 @@ def test_try_gpu_falls_back_to_the_cpu():
 
 @pytest.mark.slow
 def test_a_short_real_style_transfer_lowers_the_style_loss(net):
-    features = features_of(net)
-    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
-    style = Image.open(ROOT / 'img' / 'starry_night.jpg').convert('RGB')
-    shape = (150, 100)
-    content_X, contents_Y = d2l.get_contents(features, content, shape, mx.cpu())
-    _, styles_Y = d2l.get_styles(features, style, shape, mx.cpu())
+    features, content_X, contents_Y, styles_Y = tubingen_problem(
+        net, 'starry_night.jpg', (150, 100))
     output, animator = d2l.train(features, content_X, contents_Y, styles_Y, lr=0.3,
                                  num_epochs=60, lr_decay_epoch=50)
     assert output.shape == content_X.shape and len(animator.frames) == 6
@@ -172,11 +178,8 @@ def test_profiles_come_from_one_environment_variable(monkeypatch):
 
 def test_style_loss_block_computes_the_chapter_1_losses(net):
     """Chapter 2's hybridized StyleLoss: same losses and same gradient as compute_loss."""
-    features = features_of(net)
-    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
-    style = Image.open(ROOT / 'img' / 'great_wave.jpg').convert('RGB')
-    content_X, contents_Y = d2l.get_contents(features, content, (96, 64), mx.cpu())
-    _, styles_Y = d2l.get_styles(features, style, (96, 64), mx.cpu())
+    features, content_X, contents_Y, styles_Y = tubingen_problem(
+        net, 'great_wave.jpg', (96, 64))
     grams = [d2l.gram(Y) for Y in styles_Y]
     X = content_X + 0.5 * nd.random.normal(shape=content_X.shape)
     loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
@@ -205,11 +208,8 @@ def test_loss_targets_put_grams_in_batches_of_one():
 
 @pytest.mark.slow
 def test_train_fast_lowers_the_style_loss(net):
-    features = features_of(net)
-    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
-    style = Image.open(ROOT / 'img' / 'starry_night.jpg').convert('RGB')
-    content_X, contents_Y = d2l.get_contents(features, content, (150, 100), mx.cpu())
-    _, styles_Y = d2l.get_styles(features, style, (150, 100), mx.cpu())
+    features, content_X, contents_Y, styles_Y = tubingen_problem(
+        net, 'starry_night.jpg', (150, 100))
     loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
     loss.hybridize(static_alloc=True, static_shape=True)
     output, animator = d2l.train_fast(loss, content_X, contents_Y, styles_Y, 0.3, 60, 50)

@@ -6,6 +6,7 @@ one-line error and exit code 2; a diverging run stops and keeps its last good im
 1); Ctrl-C saves the current image and the record (exit 130). Files are written atomically.
 """
 import argparse
+import dataclasses
 import json
 import math
 import platform
@@ -51,7 +52,9 @@ def make_parser():
     s.add_argument('--iterations', type=positive_int, nargs='+',
                    help='iterations of each stage, or one number for all (default: 200 for '
                         'the first stage, 60 for each later one)')
-    s.add_argument('--preset', default='d2l', help=f'layers and weights: {", ".join(presets.PRESETS)}')
+    s.add_argument('--preset', default='d2l',
+                   help=f'a known setting (chapter 4): {", ".join(presets.PRESETS)}; the '
+                   'options below override its parts')
     s.add_argument('--content-weight', type=non_negative, help="default: the preset's")
     s.add_argument('--style-weight', type=non_negative, help="default: the preset's")
     s.add_argument('--tv-weight', type=non_negative, help="default: the preset's")
@@ -59,14 +62,17 @@ def make_parser():
                    help='one weight per style image (default: equal)')
     s.add_argument('--style-scale', type=positive, default=1.0,
                    help='size of the style image relative to the output (default: 1)')
-    s.add_argument('--init', default='content', help='content, noise, or an image path')
-    s.add_argument('--optimizer', choices=['adam'], default='adam')
+    s.add_argument('--init', help="content, noise, or an image path (default: the preset's)")
+    s.add_argument('--optimizer', choices=['adam', 'lbfgs'],
+                   help="adam (with --lr and its decay) or lbfgs (chapter 3; no learning rate, "
+                   "and each iteration is one evaluation, line-search trials included; "
+                   "default: the preset's)")
     s.add_argument('--lr', type=positive, help="learning rate (default: the preset's)")
     s.add_argument('--lr-decay-epoch', type=positive_int, default=50,
                    help='multiply the learning rate by 0.8 this often (default: 50)')
     s.add_argument('--original-colors', action='store_true',
                    help="keep the content's colours, transfer only luminance")
-    s.add_argument('--backbone', choices=BACKBONES, default='vgg19')
+    s.add_argument('--backbone', choices=BACKBONES, help="default: the preset's")
     s.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--save-every', type=positive_int, metavar='N',
@@ -93,20 +99,28 @@ def check(args):
                             f'for {len(args.styles)} style images')
     if args.style_blend_weights and not sum(args.style_blend_weights):
         raise D2lStyleError('--style-blend-weights are all zero')
-    presets.get(args.preset)
+    preset = presets.get(args.preset)
+    if args.backbone and args.backbone not in preset.backbones:
+        raise D2lStyleError(f'--preset {args.preset} names layers of '
+                            f'{", ".join(preset.backbones)} only, not of {args.backbone}; '
+                            'leave out --backbone or choose another preset')
 
 
 def is_path(init):
-    return init not in ('content', 'noise')
+    return init not in (None, 'content', 'noise')
 
 
 def settings(args):
-    """Loss weights and learning rate: the preset's, where no option overrides them."""
+    """The preset with the options given on the command line in place of its own."""
     preset = presets.get(args.preset)
-    pick = lambda value, default: default if value is None else value
-    return dict(content_weight=pick(args.content_weight, preset.content_weight),
-                style_weight=pick(args.style_weight, preset.style_weight),
-                tv_weight=pick(args.tv_weight, preset.tv_weight), lr=pick(args.lr, preset.lr))
+    changes = {name: getattr(args, name) for name in
+               ('content_weight', 'style_weight', 'tv_weight', 'optimizer')
+               if getattr(args, name) is not None}
+    if args.lr is not None:
+        changes['adam'] = dict(preset.adam, learning_rate=args.lr)
+    if args.init is not None:  # the option's start replaces the preset's
+        changes['noise_ratio'] = 1.0 if args.init == 'noise' else 0.0
+    return dataclasses.replace(preset, **changes)
 
 
 def stage_shape(size, long_side, scale=1.0):
@@ -127,11 +141,11 @@ def main(argv=None):
         return 2
 
 
-def record_header(args, config):
+def record_header(args, preset):
     import mxnet
     import numpy
     return {'command': 'stylize', 'settings': vars(args),
-            'resolved': config,
+            'resolved': dataclasses.asdict(preset),
             'versions': {'d2lstyle': __version__, 'mxnet': mxnet.__version__,
                          'numpy': numpy.__version__, 'python': platform.python_version()},
             'losses': [], 'status': 'running', 'elapsed_seconds': 0.0}

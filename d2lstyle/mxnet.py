@@ -162,7 +162,8 @@ class StyleLoss(nn.HybridBlock):
     """Features, Gram matrices and the weighted losses of an image, as one hybridizable block.
 
     styles_Y: style-layer features of an image of the size being synthesized; only their
-    sizes are used, to normalise the Gram matrices.
+    sizes are used, to normalise the Gram matrices. style_weight: one number, or one per
+    style layer.
     """
 
     def __init__(self, net, content_layers, style_layers, styles_Y,
@@ -171,7 +172,9 @@ class StyleLoss(nn.HybridBlock):
         self.net = net
         self.content_layers, self.style_layers = content_layers, style_layers
         self.sizes = [Y.size for Y in styles_Y]  # C*h*w of each style layer
-        self.weights = content_weight, style_weight, tv_weight
+        self.style_weights = (list(style_weight) if isinstance(style_weight, (list, tuple))
+                              else [style_weight] * len(style_layers))
+        self.content_weight, self.tv_weight = content_weight, tv_weight
 
     def hybrid_forward(self, F, X, *targets):
         contents_Y, styles_Y_gram = targets[:len(self.content_layers)], targets[len(self.content_layers):]
@@ -182,14 +185,13 @@ class StyleLoss(nn.HybridBlock):
                 styles_Y_hat.append(Y)
             if i in self.content_layers:
                 contents_Y_hat.append(Y)
-        content_w, style_w, tv_w = self.weights
         content_l = F.add_n(*[F.mean(F.square(Y_hat - Y))
-                              for Y_hat, Y in zip(contents_Y_hat, contents_Y)]) * content_w
-        style_l = F.add_n(*[F.mean(F.square(self.gram(F, Y_hat, n) - G))
-                            for Y_hat, G, n in zip(styles_Y_hat, styles_Y_gram, self.sizes)])
+                              for Y_hat, Y in zip(contents_Y_hat, contents_Y)]) * self.content_weight
+        style_l = F.add_n(*[F.mean(F.square(self.gram(F, Y_hat, n) - G)) * w for Y_hat, G, n, w
+                            in zip(styles_Y_hat, styles_Y_gram, self.sizes, self.style_weights)])
         tv_l = 0.5 * (F.mean(F.abs(self.shift(F, X, 2, 1) - self.shift(F, X, 2, 0))) +
-                      F.mean(F.abs(self.shift(F, X, 3, 1) - self.shift(F, X, 3, 0))))
-        return content_l, style_l * style_w, tv_l * tv_w, content_l + style_l * style_w + tv_l * tv_w
+                      F.mean(F.abs(self.shift(F, X, 3, 1) - self.shift(F, X, 3, 0)))) * self.tv_weight
+        return content_l, style_l, tv_l, content_l + style_l + tv_l
 
     @staticmethod
     def shift(F, X, axis, begin):
@@ -222,3 +224,214 @@ def train_fast(loss, X, contents_Y, styles_Y, lr, num_epochs, lr_decay_epoch, ev
             losses = [float(v.asscalar()) for v in (content_l, style_l, tv_l)]
             animator.add(epoch, losses, d2l.postprocess(gen_img()))
     return gen_img(), animator
+
+
+# Defined in chapters/03_optimizers.ipynb
+import math
+import time
+
+
+# Defined in chapters/03_optimizers.ipynb
+class Objective:
+    """The style-transfer loss as a function of the image: f(X) -> (total loss, gradient).
+
+    Each call appends [seconds since the first call, content, style, TV, total] to history.
+    """
+
+    def __init__(self, loss, targets):
+        self.loss, self.targets = loss, targets
+        self.history, self.start = [], None
+
+    def __call__(self, X):
+        if self.start is None:
+            self.start = time.perf_counter()
+        X = X.copy()
+        X.attach_grad()
+        with autograd.record():
+            losses = self.loss(X, *self.targets)
+        losses[-1].backward()
+        values = [float(l.asscalar()) for l in losses]  # waits for the engine: honest clock
+        self.history.append([time.perf_counter() - self.start] + values)
+        return values[-1], X.grad
+
+
+# Defined in chapters/03_optimizers.ipynb
+def gradient_descent(f, X, optimizer, num_evals, normalize_grad=False, bounds=None):
+    """Minimise f from image X with an mx.optimizer (sgd, adam, ...) for num_evals steps.
+
+    bounds: optional (low, high) arrays; every step is clipped into them.
+    """
+    updater = mx.optimizer.get_updater(optimizer)
+    X = X.copy()
+    for _ in range(num_evals):
+        value, grad = f(X)
+        if not math.isfinite(value):
+            break  # diverged
+        if normalize_grad:
+            grad = grad / nd.abs(grad).mean()
+        updater(0, grad, X)
+        if bounds is not None:
+            X = nd.broadcast_minimum(nd.broadcast_maximum(X, bounds[0]), bounds[1])
+    return X
+
+
+# Defined in chapters/03_optimizers.ipynb
+def dot(a, b):
+    return float(nd.sum(a * b).asscalar())
+
+
+#@save
+def two_loop(g, memory):
+    """H g, for the inverse-Hessian approximation H of the (s, y, rho) pairs in memory."""
+    q, alphas = g.copy(), []
+    for s, y, rho in reversed(memory):
+        alpha = rho * dot(s, q)
+        q -= alpha * y
+        alphas.append(alpha)
+    if memory:
+        s, y, _ = memory[-1]
+        q *= dot(s, y) / dot(y, y)
+    for (s, y, rho), alpha in zip(memory, reversed(alphas)):
+        q += (alpha - rho * dot(y, q)) * s
+    return q
+
+
+# Defined in chapters/03_optimizers.ipynb
+def line_search(f, X, value, grad, d, t, max_evals, c1=1e-4):
+    """Backtracking: halve t until f(X + t d) decreases enough (Armijo).
+
+    Returns the new image, its value and gradient, and the evaluations used; None if no t
+    tried within max_evals evaluations does.
+    """
+    slope = dot(grad, d)
+    for evals in range(1, max_evals + 1):
+        X_new = X + t * d
+        value_new, grad_new = f(X_new)
+        if value_new <= value + c1 * t * slope:
+            return X_new, value_new, grad_new, evals
+        t /= 2
+    return None
+
+
+#@save
+def lbfgs(f, X, num_evals, history_size=10, tol=1e-9):
+    """Minimise f from X with L-BFGS, using at most num_evals evaluations of f."""
+    value, grad = f(X)
+    memory, evals = [], 1
+    while evals < num_evals and float(nd.abs(grad).max().asscalar()) > tol:
+        d = -two_loop(grad, memory)
+        t = 1.0 if memory else min(1.0, 1 / float(nd.abs(grad).sum().asscalar()))
+        found = line_search(f, X, value, grad, d, t, num_evals - evals)
+        if found is None:
+            break  # no decrease along d: the budget is spent or we are at machine precision
+        X_new, value_new, grad_new, used = found
+        evals += used
+        s, y = X_new - X, grad_new - grad
+        if dot(s, y) > 1e-10 * dot(y, y):
+            memory = (memory + [(s, y, 1 / dot(s, y))])[-history_size:]
+        X, value, grad = X_new, value_new, grad_new
+    return X
+
+
+# Defined in chapters/03_optimizers.ipynb
+def noise_image(X):
+    """White noise of X's shape: N(0, 1) for each value of the normalised image."""
+    return nd.random.normal(shape=X.shape, ctx=X.context)
+
+
+# Defined in chapters/04_layers.ipynb
+from d2lstyle import weights
+
+
+# Defined in chapters/04_layers.ipynb
+def truncated_net(vgg, content_layers, style_layers, pooling='max'):
+    """vgg up to the deepest layer used, without weight gradients; pooling 'max' or 'avg'."""
+    net = nn.HybridSequential()
+    for i in range(max(content_layers + style_layers) + 1):
+        layer = vgg[i]
+        if pooling == 'avg' and isinstance(layer, nn.MaxPool2D):
+            layer = nn.AvgPool2D(pool_size=2, strides=2)
+        net.add(layer)
+    net.collect_params().setattr('grad_req', 'null')
+    return net
+
+
+# Defined in chapters/04_layers.ipynb
+def loss_weights(preset, channels):
+    """StyleLoss's content weight, style weight per layer and TV weight for a preset.
+
+    channels: N of each style layer. The weights make StyleLoss compute the preset's own loss.
+    """
+    a = weights.CAFFE_SCALE if preset.caffe_activations else 1
+    quarter = 0.25 if preset.quarter else 1
+    content = preset.content_weight * a ** 2 * quarter
+    style = [preset.style_weight * w * a ** 4 * quarter * (n ** 2 if preset.gram_by_positions else 1)
+             for w, n in zip(preset.style_layer_weights, channels)]
+    return content, style, preset.tv_weight
+
+
+# Defined in chapters/04_layers.ipynb
+def adam_settings(preset, lr_decay_epoch=50):
+    """mx.optimizer.Adam's arguments for a preset, in the units of preprocess's pixels."""
+    settings = dict(preset.adam)
+    if preset.pixels_01:
+        sigma = float(rgb_std.mean())
+        settings['learning_rate'] /= sigma
+        settings['epsilon'] = settings.get('epsilon', 1e-8) * sigma
+    if preset.lr_decay:
+        settings['lr_scheduler'] = mx.lr_scheduler.FactorScheduler(
+            lr_decay_epoch, 0.8, base_lr=settings['learning_rate'])
+    return settings
+
+
+#@save
+def pixel_bounds(ctx):
+    """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
+    low, high = (0 - rgb_mean) / rgb_std, (1 - rgb_mean) / rgb_std
+    return tuple(nd.array(v.reshape(1, 3, 1, 1), ctx=ctx) for v in (low, high))
+
+
+# Defined in chapters/04_layers.ipynb
+def preset_layers(preset, backbone):
+    """Indices of a preset's content and style layers in the backbone's features."""
+    names, shift = weights.conv_layers(backbone), 1 if preset.after_relu else 0
+    return ([names[n] + shift for n in preset.content_layers[backbone]],
+            [names[n] + shift for n in preset.style_layers])
+
+
+#@save
+def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, ctx):
+    """Run a preset on one photograph and one painting; return the image and its history."""
+    content_layers, style_layers = preset_layers(preset, backbone)
+    net = truncated_net(vgg, content_layers, style_layers, preset.pooling)
+    features = lambda X: extract_features(net, X, content_layers, style_layers)
+    content_X, contents_Y = get_contents(features, content_img, image_shape, ctx)
+    _, styles_Y = get_styles(features, style_img, image_shape, ctx)
+    loss = StyleLoss(net, content_layers, style_layers, styles_Y,
+                     *loss_weights(preset, [Y.shape[1] for Y in styles_Y]))
+    loss.hybridize(static_alloc=True, static_shape=True)
+    f = Objective(loss, loss_targets(contents_Y, [gram(Y) for Y in styles_Y]))
+    r = preset.noise_ratio
+    X = (1 - r) * content_X + r * noise_image(content_X) if r else content_X
+    if preset.optimizer == 'lbfgs':
+        X = lbfgs(f, X, num_evals)
+    else:
+        bounds = pixel_bounds(ctx) if preset.clip else None
+        X = gradient_descent(f, X, mx.optimizer.Adam(**adam_settings(preset)), num_evals,
+                             bounds=bounds)
+    return X, np.array(f.history)
+
+
+# Defined in chapters/04_layers.ipynb
+def judge(net, content_layers, style_layers, img, content_img, style_img, image_shape, ctx):
+    """Content and style distance of img to the photograph and the painting, as seen by net."""
+    features = lambda X: extract_features(net, X, content_layers, style_layers)
+    X = preprocess(img, image_shape).as_in_context(ctx)
+    contents_Y_hat, styles_Y_hat = features(X)
+    _, contents_Y = get_contents(features, content_img, image_shape, ctx)
+    _, styles_Y = get_styles(features, style_img, image_shape, ctx)
+    content = sum(float(content_loss(Y_hat, Y).asscalar())
+                  for Y_hat, Y in zip(contents_Y_hat, contents_Y))
+    style = sum(float(style_loss(Y_hat, gram(Y)).asscalar())
+                for Y_hat, Y in zip(styles_Y_hat, styles_Y))
+    return content, style

@@ -22,13 +22,16 @@ class Stage:
 class Profile:
     name: str
     stages: tuple        # progressive upscaling: each stage starts from the last result
+    compare: Stage       # one problem, solved many ways, in the comparison chapters
     lr: float = 0.3
     lr_decay_epoch: int = 50
 
 
 PROFILES = {
-    'quick': Profile('quick', (Stage((300, 200), 200), Stage((600, 400), 60))),
-    'full': Profile('full', (Stage((300, 200), 500), Stage((1200, 800), 300))),
+    'quick': Profile('quick', (Stage((300, 200), 200), Stage((600, 400), 60)),
+                     compare=Stage((150, 100), 100)),
+    'full': Profile('full', (Stage((300, 200), 500), Stage((1200, 800), 300)),
+                    compare=Stage((300, 200), 500)),
 }
 
 

@@ -1,15 +1,14 @@
-"""One run of ``d2lstyle stylize``: chapter 1's method with a progress bar, a record of the
-losses, divergence detection and a clean stop on Ctrl-C."""
+"""One run of ``d2lstyle stylize``: a preset of chapter 4, optimised as in chapter 3, with a
+progress bar, a record of the losses, divergence detection and a clean stop on Ctrl-C."""
 import math
 import sys
 import time
 
 import mxnet as mx
-from mxnet import autograd, nd
 from PIL import Image
 from tqdm import tqdm
 
-from . import D2lStyleError, presets, weights
+from . import D2lStyleError, weights
 from . import mxnet as d2l
 from .cli import Diverged, is_path, record_header, stage_shape, write_record
 from .images import check_shape, read_image, save_image
@@ -25,19 +24,6 @@ def device(name):
     return d2l.try_gpu() if name == 'gpu' else mx.cpu()
 
 
-def truncated_net(backbone, preset, ctx):
-    """The backbone up to the deepest layer the preset uses, and the layers' indices."""
-    names = weights.conv_layers(backbone)
-    content = [names[n] for n in preset.content_layers[backbone]]
-    style = [names[n] for n in preset.style_layers]
-    vgg = weights.load_vgg(backbone, ctx)
-    net = mx.gluon.nn.HybridSequential()
-    for i in range(max(content + style) + 1):
-        net.add(vgg[i])
-    net.collect_params().setattr('grad_req', 'null')
-    return net, content, style
-
-
 def original_colors(result, content):
     """The result's luminance with the content's colour (YCbCr chroma)."""
     y = result.convert('YCbCr').getchannel('Y')
@@ -45,17 +31,24 @@ def original_colors(result, content):
     return Image.merge('YCbCr', (y, cb, cr)).convert('RGB')
 
 
+def show(bar, losses):
+    bar.set_postfix(content=f'{losses[0]:.3g}', style=f'{losses[1]:.3g}', tv=f'{losses[2]:.3g}')
+    bar.update()
+
+
 class Run:
-    def __init__(self, args, config):
-        self.args, self.config = args, config
+    def __init__(self, args, preset):
+        self.args, self.preset = args, preset
         self.content = read_image(args.content)
         self.styles = [read_image(p) for p in args.styles]
         self.init_img = read_image(args.init) if is_path(args.init) else None
         self.shapes = self.stage_shapes()
         self.ctx = device(args.device)
-        self.net, self.content_layers, self.style_layers = truncated_net(
-            args.backbone, presets.get(args.preset), self.ctx)
-        self.record = record_header(args, config)
+        backbone = args.backbone or preset.backbones[0]
+        self.content_layers, self.style_layers = d2l.preset_layers(preset, backbone)
+        self.net = d2l.truncated_net(weights.load_vgg(backbone, self.ctx), self.content_layers,
+                                     self.style_layers, preset.pooling)
+        self.record = record_header(args, preset)
         self.record_path = args.output.with_suffix('.json')
         self.good, self.iteration = None, 0
 
@@ -97,24 +90,39 @@ class Run:
     def stage(self, stage, shape, iterations):
         content_X, contents_Y = d2l.get_contents(self.features, self.content, shape, self.ctx)
         targets = d2l.loss_targets(contents_Y, self.style_grams(shape))
-        loss = self.loss_block(content_X)
         X = self.initial(content_X, shape)
-        gen_img, _, trainer = d2l.get_inits(X, self.config['lr'], self.args.lr_decay_epoch, [])
         desc = f'stage {stage}/{len(self.args.size)} {shape[0]}x{shape[1]}'
         with tqdm(total=iterations, desc=desc, unit='it') as bar:
-            for _ in range(iterations):
-                losses = self.step(gen_img, trainer, loss, targets, stage)
-                bar.set_postfix(content=f'{losses[0]:.3g}', style=f'{losses[1]:.3g}',
-                                tv=f'{losses[2]:.3g}')
-                bar.update()
-        self.good = gen_img().copy()
+            f = self.objective(self.loss_block(content_X), targets, stage, bar)
+            if self.preset.optimizer == 'lbfgs':
+                d2l.lbfgs(f, X, iterations)
+            else:
+                adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_epoch))
+                bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
+                d2l.gradient_descent(f, X, adam, iterations, bounds=bounds)
+
+    def objective(self, loss, targets, stage, bar):
+        """Chapter 3's Objective, logging every evaluation and keeping the best image."""
+        objective, best = d2l.Objective(loss, targets), [math.inf]
+
+        def f(X):
+            value, grad = objective(X)
+            losses = objective.history[-1][1:]
+            self.check_divergence(value)
+            if value < best[0]:  # a step or a line-search trial can make things worse
+                best[0], self.good = value, X.copy()
+            self.iteration += 1
+            self.log(stage, losses)
+            show(bar, losses)
+            return value, grad
+        return f
 
     def loss_block(self, content_X):
         """Chapter 2's hybridized StyleLoss for images of content_X's size."""
         _, styles_of_this_size = self.features(content_X)
-        weights_ = {k: self.config[k] for k in ('content_weight', 'style_weight', 'tv_weight')}
+        channels = [Y.shape[1] for Y in styles_of_this_size]
         loss = d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
-                             styles_of_this_size, **weights_)
+                             styles_of_this_size, *d2l.loss_weights(self.preset, channels))
         loss.hybridize(static_alloc=True, static_shape=True)
         return loss
 
@@ -132,24 +140,10 @@ class Run:
     def initial(self, content_X, shape):
         if self.good is not None:
             return d2l.upscale(self.good, shape)
-        if self.args.init == 'noise':
-            return nd.random.normal(shape=content_X.shape, ctx=self.ctx)
         if self.init_img is not None:
             return d2l.preprocess(self.init_img, shape).as_in_context(self.ctx)
-        return content_X
-
-    def step(self, gen_img, trainer, loss, targets, stage):
-        with autograd.record():
-            X = gen_img()
-            parts = loss(X, *targets)
-        losses = [float(v.asscalar()) for v in parts]  # content, style, TV, total
-        self.check_divergence(losses[-1])
-        self.good = X.copy()  # trainer.step updates X in place
-        parts[-1].backward()
-        trainer.step(1)
-        self.iteration += 1
-        self.log(stage, losses)
-        return losses
+        r = self.preset.noise_ratio
+        return (1 - r) * content_X + r * d2l.noise_image(content_X) if r else content_X
 
     def check_divergence(self, total):
         history = self.record['losses']

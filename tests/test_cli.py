@@ -55,6 +55,17 @@ def test_two_stages_blend_two_styles_keep_colours(tmp_path):
     assert [e['stage'] for e in record['losses']] == [1, 1, 2, 2]
 
 
+def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path):
+    out = tmp_path / 'out.png'
+    code = stylize(CONTENT, STYLE, '-o', out, '--size', '64', '--iterations', '8',
+                   '--optimizer', 'lbfgs', '--init', 'noise')
+    assert code == 0 and Image.open(out).size == (64, 48)
+    record = json.loads(out.with_suffix('.json').read_text())
+    totals = [e['total'] for e in record['losses']]
+    assert record['status'] == 'done' and len(totals) == 8 and min(totals) < totals[0]
+    assert record['settings']['optimizer'] == 'lbfgs'
+
+
 def test_original_colors_keep_the_contents_chroma():
     content = Image.open(CONTENT).convert('RGB').resize((64, 48))
     painted = Image.open(STYLE).convert('RGB').resize((64, 48))

@@ -218,3 +218,18 @@ def test_train_fast_lowers_the_style_loss(net):
                                for Y, G in zip(features(X)[1], grams))
     assert style_loss(output) < style_loss(content_X) / 10
     assert animator.losses[-1][1] < animator.losses[0][1]
+
+
+def test_lbfgs_lowers_the_style_objective_at_every_accepted_step(net, monkeypatch):
+    _, content_X, contents_Y, styles_Y = tubingen_problem(net, 'starry_night.jpg', (64, 48))
+    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    f = d2l.Objective(loss, d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y]))
+    accepted, search = [], d2l.line_search
+    monkeypatch.setattr(d2l, 'line_search',
+                        lambda *a, **k: accepted.append(search(*a, **k)) or accepted[-1])
+    X = d2l.lbfgs(f, d2l.noise_image(content_X), num_evals=15)
+    values = [f.history[0][4]] + [found[1] for found in accepted if found]
+    assert len(values) > 5 and all(b < a for a, b in zip(values, values[1:]))
+    assert len(f.history) == 15 and f(X)[0] == values[-1]
+    seconds = [row[0] for row in f.history]
+    assert seconds == sorted(seconds) and all(len(row) == 5 for row in f.history)

@@ -1,0 +1,114 @@
+"""Chapter 4's presets: converted weights reproduce each original loss, number for number."""
+import dataclasses
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import nd
+from PIL import Image
+
+from d2lstyle import D2lStyleError, presets, weights
+from d2lstyle import mxnet as d2l
+
+ROOT = weights.Path(__file__).resolve().parents[1]
+A = weights.CAFFE_SCALE
+
+
+def original_losses(preset, F, P, S):
+    """The preset's own content and style loss of one layer, from its paper's formulas, on
+    the activations its network produces (Caffe's: A times ours when caffe_activations)."""
+    a = A if preset.caffe_activations else 1
+    F, P, S = (a * x.reshape(x.shape[0], -1).astype(np.float64) for x in (F, P, S))
+    N, M = F.shape
+    if preset.quarter:  # Gatys: 1/(4NM) sum (F - P)^2 and 1/(4 N^2 M^2) sum (FF' - SS')^2
+        return (((F - P) ** 2).sum() / (4 * N * M),
+                ((F @ F.T - S @ S.T) ** 2).sum() / (4 * N ** 2 * M ** 2))
+    divisor = M if preset.gram_by_positions else N * M
+    return ((F - P) ** 2).mean(), (((F @ F.T - S @ S.T) / divisor) ** 2).mean()
+
+
+@pytest.mark.parametrize('name', list(presets.PRESETS))
+def test_converted_weights_give_the_original_loss(name):
+    preset = presets.get(name)
+    rng = np.random.RandomState(0)
+    F, P, S = (rng.rand(8, 5, 6).astype(np.float32) for _ in range(3))  # N=8, 5x6 positions
+    content_w, style_ws, _ = d2l.loss_weights(preset, [8] * len(preset.style_layers))
+    to_nd = lambda x: nd.array(x[np.newaxis])
+    ours_content = content_w * d2l.content_loss(to_nd(F), to_nd(P)).asscalar()
+    ours_style = style_ws[0] * d2l.style_loss(to_nd(F), d2l.gram(to_nd(S))).asscalar()
+    content, style = original_losses(preset, F, P, S)
+    np.testing.assert_allclose(ours_content, preset.content_weight * content, rtol=1e-5)
+    np.testing.assert_allclose(
+        ours_style, preset.style_weight * preset.style_layer_weights[0] * style, rtol=1e-4)
+
+
+def test_adam_settings_take_the_same_steps_as_adam_on_01_pixels():
+    """Adam on [0, 1] pixels and the converted Adam on normalised pixels move alike (up to
+    the 2% spread of the channels' deviations, which the conversion averages)."""
+    preset = presets.get('keras-tutorial')
+    target = np.random.RandomState(0).rand(1, 3, 4, 4)
+    x01 = nd.array(np.full((1, 3, 4, 4), 0.5), dtype='float64')
+    std = nd.array(d2l.rgb_std.reshape(1, 3, 1, 1), dtype='float64')
+    mean = nd.array(d2l.rgb_mean.reshape(1, 3, 1, 1), dtype='float64')
+    X = (x01 - mean) / std
+    theirs = mx.optimizer.get_updater(mx.optimizer.Adam(**preset.adam))
+    ours = mx.optimizer.get_updater(mx.optimizer.Adam(**d2l.adam_settings(preset)))
+    start = x01.copy()
+    for _ in range(5):
+        theirs(0, nd.array(2 * (x01.asnumpy() - target), dtype='float64'), x01)
+        grad01 = 2 * ((X * std + mean).asnumpy() - target)
+        ours(0, nd.array(grad01, dtype='float64') * std, X)  # chain rule: d/dX = d/dx01 * std
+    moved_theirs = (x01 - start).asnumpy()
+    moved_ours = (X * std + mean - start).asnumpy()
+    assert np.abs(moved_theirs).min() > 1e-3
+    np.testing.assert_allclose(moved_ours, moved_theirs, rtol=0.03)
+
+
+def test_pixel_bounds_are_pixels_0_and_1():
+    low, high = d2l.pixel_bounds(mx.cpu())
+    white = Image.new('RGB', (32, 32), (255, 255, 255))
+    np.testing.assert_allclose(d2l.preprocess(white, (32, 32))[0, :, 0, 0].asnumpy(),
+                               high.asnumpy().ravel(), rtol=1e-6)
+    black = d2l.postprocess(nd.broadcast_to(low, (1, 3, 32, 32)))
+    assert np.asarray(black).max() == 0
+
+
+@pytest.mark.parametrize('name', list(presets.PRESETS))
+def test_every_preset_runs_on_its_backbone(name):
+    preset = presets.get(name)
+    backbone = preset.backbones[0]
+    content_layers, style_layers = d2l.preset_layers(preset, backbone)
+    vgg = weights.load_vgg(backbone)
+    assert len(style_layers) == 5 and max(content_layers + style_layers) < len(vgg)
+    content = Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB')
+    style = Image.open(ROOT / 'img' / 'starry_night.jpg').convert('RGB')
+    X, history = d2l.stylize(preset, vgg, backbone, content, style, (64, 48), 6, mx.cpu())
+    assert X.shape == (1, 3, 48, 64) and history.shape == (6, 5)
+    assert np.isfinite(history).all() and history[:, 4].min() < history[0, 4]
+    if preset.clip:
+        low, high = d2l.pixel_bounds(mx.cpu())
+        assert (X >= low).min() and (X <= high).min()
+
+
+def test_average_pooling_replaces_every_max_pool():
+    vgg = weights.load_vgg('vgg19')
+    net = d2l.truncated_net(vgg, [25], [0, 5, 10, 19, 28], pooling='avg')
+    kinds = {type(layer).__name__ for layer in net}
+    assert 'MaxPool2D' not in kinds and 'AvgPool2D' in kinds and len(net) == 29
+    assert all(p.grad_req == 'null' for p in net.collect_params().values())
+
+
+def test_keras_layers_are_taken_after_their_relu():
+    content, style = d2l.preset_layers(presets.get('keras-tutorial'), 'vgg19')
+    vgg = weights.load_vgg('vgg19')
+    assert all(type(vgg[i]).__name__ == 'Activation' for i in content + style)
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(D2lStyleError, match='gatys-tf1'):
+        presets.get('gatys')
+
+
+def test_presets_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        presets.get('d2l').style_weight = 1

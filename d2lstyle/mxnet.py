@@ -327,7 +327,7 @@ def lbfgs(f, X, num_evals, history_size=10, tol=1e-9):
         X_new, value_new, grad_new, used = found
         evals += used
         s, y = X_new - X, grad_new - grad
-        if dot(s, y) > 1e-10 * dot(y, y):
+        if dot(s, y) > 1e-8 * math.sqrt(dot(s, s) * dot(y, y)):  # positive curvature, any scale
             memory = (memory + [(s, y, 1 / dot(s, y))])[-history_size:]
         X, value, grad = X_new, value_new, grad_new
     return X

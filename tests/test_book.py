@@ -26,6 +26,12 @@ def executed(path):
     return nbformat.read(build.BUILD / 'executed' / 'quick' / path.name, as_version=4)
 
 
+def printed(nb):
+    """Everything the notebook's code cells printed."""
+    return '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
+                     for o in c.outputs)
+
+
 def test_every_chapter_has_a_page_and_a_download(site):
     index = (site / 'index.html').read_text()
     for path in build.find_chapters():
@@ -45,8 +51,7 @@ def test_no_cell_produced_an_error(site):
 def test_chapter_1_shows_both_stages_and_its_figures(site):
     path = build.CHAPTERS / '01_neural_style.ipynb'
     nb = executed(path)
-    text = '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
-                     for o in c.outputs)
+    text = printed(nb)
     stages = profiles.PROFILES['quick'].stages
     for stage in stages:
         width, height = stage.image_shape
@@ -63,8 +68,7 @@ def test_chapter_1_shows_both_stages_and_its_figures(site):
 
 def test_chapter_2_checks_the_fast_step_then_trains_with_it(site):
     nb = executed(build.CHAPTERS / '02_fast_step.ipynb')
-    text = '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
-                     for o in c.outputs)
+    text = printed(nb)
     pairs = re.findall(r'(content|style|TV|total): chapter 1 ([\d.e+-]+), StyleLoss ([\d.e+-]+)',
                        text)
     assert [name for name, _, _ in pairs] == ['content', 'style', 'TV', 'total']
@@ -75,3 +79,24 @@ def test_chapter_2_checks_the_fast_step_then_trains_with_it(site):
         width, height = stage.image_shape
         assert f'{width}x{height}, epoch {stage.num_epochs}/{stage.num_epochs}' in text
     assert re.search(r'1200x800\s+fast\s+[\d.]+', text)  # the stored benchmark table
+
+
+def test_chapter_3_runs_every_optimiser_and_times_them(site):
+    text = printed(executed(build.CHAPTERS / '03_optimizers.ipynb'))
+    assert 'minimiser [1. 1.]' in text
+    totals = dict(re.findall(r'^([\w ,.=-]+): total ([\d.e+-]+|inf|nan) ', text, re.M))
+    for name in ['Adam from content', 'Adam from noise', 'L-BFGS', 'SGD lr=1', 'SGD, normalised']:
+        assert float(totals[name]) < 1e3, name
+    diverged = re.search(r'SGD lr=3: total (inf|nan) .* after (\d+) evaluations', text)
+    assert diverged and int(diverged.group(2)) < profiles.PROFILES['quick'].compare.num_epochs
+    assert re.search(r'L-BFGS:\s+\d+ evaluations,\s+[\d.]+ s', text)
+    assert re.search(r"L-BFGS reached Adam's final loss after \d+ evaluations", text)
+
+
+def test_chapter_4_runs_every_preset_and_judges_them(site):
+    text = printed(executed(build.CHAPTERS / '04_layers.ipynb'))
+    for name in ['d2l', 'keras-tutorial', 'gatys-tf1', 'vgg16-conv5_2', 'd2l, average pooling']:
+        row = re.search(rf'^\s*{re.escape(name)} +([\d.]+) +([\d.]+) +([\d.]+)', text, re.M)
+        assert row, name
+        content, style, seconds = map(float, row.groups())
+        assert content > 0 and style > 0 and seconds > 0

@@ -199,6 +199,16 @@ def test_style_loss_block_computes_the_chapter_1_losses(net):
     np.testing.assert_allclose(fast_grad, slow_grad, rtol=1e-3, atol=1e-3 * np.abs(slow_grad).max())
 
 
+def test_style_loss_block_weighs_each_style_layer(net):
+    features, content_X, contents_Y, styles_Y = tubingen_problem(net, 'great_wave.jpg', (64, 48))
+    grams = [d2l.gram(Y) for Y in styles_Y]
+    per_layer = [float(d2l.style_loss(Y, G).asscalar()) for Y, G in zip(features(content_X)[1], grams)]
+    layer_weights = [0.5, 1, 1.5, 3, 4]
+    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y, style_weight=layer_weights)
+    style = float(loss(content_X, *d2l.loss_targets(contents_Y, grams))[1].asscalar())
+    assert style == pytest.approx(np.dot(layer_weights, per_layer), rel=1e-4)
+
+
 def test_loss_targets_put_grams_in_batches_of_one():
     contents = [nd.ones((1, 4, 3, 3))]
     grams = [nd.ones((4, 4)), nd.ones((8, 8))]

@@ -8,6 +8,8 @@ import json
 import os
 import re
 import sys
+import time
+import zipfile
 
 import nbformat
 import pytest
@@ -29,16 +31,20 @@ def notebook(folder, name, *cells, title=None):
     return path
 
 
+def make_book(root):
+    """A book's layout in ``root``: chapters/, the package d2lstyle/ and img/ with credits."""
+    for folder in ('chapters', 'd2lstyle', 'img'):
+        (root / folder).mkdir()
+    (root / 'd2lstyle' / '__init__.py').write_text('')
+    (root / 'd2lstyle' / 'profiles.py').write_text('x = 1\n')
+    (root / 'img' / 'dot.png').write_bytes(DOT)
+    (root / 'img' / 'CREDITS.md').write_text('# Credits\n\n* *dot.png*: public domain\n')
+    return root
+
+
 @pytest.fixture
 def book(tmp_path):
-    """A book's layout: chapters/, the package d2lstyle/ and img/ with credits."""
-    for folder in ('chapters', 'd2lstyle', 'img'):
-        (tmp_path / folder).mkdir()
-    (tmp_path / 'd2lstyle' / '__init__.py').write_text('')
-    (tmp_path / 'd2lstyle' / 'profiles.py').write_text('x = 1\n')
-    (tmp_path / 'img' / 'dot.png').write_bytes(DOT)
-    (tmp_path / 'img' / 'CREDITS.md').write_text('# Credits\n\n* *dot.png*: public domain\n')
-    return tmp_path
+    return make_book(tmp_path)
 
 
 def run(book, path, profile='quick', timeout=60):
@@ -186,11 +192,20 @@ def test_a_failing_cell_names_notebook_and_cell_and_stores_nothing(book):
     assert list(stale.parent.iterdir()) == []  # no result, nor a stale or temporary one
 
 
-def test_a_cell_past_the_timeout_is_named(book):
-    path = notebook(book / 'chapters', '01_slow', 'x = 1', 'import time\ntime.sleep(60)')
-    with pytest.raises(build.BuildError, match=r'01_slow.ipynb failed in code cell 2 '
-                                               r'\(cell 3 of 3\): CellTimeoutError.*1 s'):
-        run(book, path, timeout=1)
+def test_the_time_limit_is_for_the_whole_notebook_and_names_the_running_cell(book):
+    # no cell takes a second, all of them take ten: only a limit on the notebook stops it
+    path = notebook(book / 'chapters', '01_slow', 'x = 1',
+                    *['import time\ntime.sleep(0.5)'] * 20)
+    start = time.monotonic()
+    with pytest.raises(build.BuildError) as err:
+        run(book, path, timeout=4)
+    assert time.monotonic() - start < 9  # stopped, not run to the end
+    message = str(err.value)
+    match = re.search(r'01_slow.ipynb failed in code cell (\d+) \(cell (\d+) of 22\): timed out: '
+                      r'the notebook was still running after 4 s \(raise --timeout\)', message)
+    assert match, message
+    assert 2 <= int(match.group(1)) < 21 and int(match.group(2)) == int(match.group(1)) + 1
+    assert not (book / '_build' / 'executed' / 'quick' / '01_slow.ipynb').exists()
 
 
 def test_build_exits_non_zero_on_a_failing_cell(book, capsys):
@@ -287,11 +302,31 @@ def test_build_prints_each_chapter_then_the_index_path(site, book, capsys):
     assert [line.split(':')[0] for line in lines[1:4]] == ['01_a', '02_b', '03_c']
     assert all(re.search(r': executed in \d+ s \(quick\)$', line) for line in lines[1:4])
     assert lines[-1] == str((out / 'index.html').resolve())
+    assert summary_of(lines) == [('01_a', 'executed'), ('02_b', 'executed'),
+                                 ('03_c', 'executed'), ('site', 'rendered'), ('total', '')]
     assert 'def answer():' in (book / 'd2lstyle' / 'mxnet.py').read_text()
     build.main(['--out', str(out)], root=book)
     again = capsys.readouterr().out.splitlines()
     assert again[:3] == ['01_a: cached (quick)', '02_b: cached (quick)', '03_c: cached (quick)']
+    assert summary_of(again)[:3] == [('01_a', 'cached'), ('02_b', 'cached'), ('03_c', 'cached')]
     assert again[-1] == lines[-1]
+
+
+def summary_of(lines):
+    """(name, what) of the summary's rows, checking that each ends with a time."""
+    rows = [re.fullmatch(r'(\S+) +(executed|cached|rendered|) +\d+\.\d s', line)
+            for line in lines]
+    return [row.groups() for row in rows if row]
+
+
+def test_the_summary_times_each_chapter_the_site_and_the_total():
+    runs = [build.Run(build.Path('chapters/01_long_name.ipynb'), None, True, 61.25),
+            build.Run(build.Path('chapters/02_b.ipynb'), None, False, 0.04)]
+    assert build.summary(runs, 2.5, 64.0).splitlines() == [
+        '01_long_name  executed     61.2 s',
+        '02_b          cached        0.0 s',
+        'site          rendered      2.5 s',
+        'total                      64.0 s']
 
 
 def test_index_lists_the_chapters_in_order_with_their_titles(site):
@@ -332,7 +367,8 @@ def test_a_chosen_chapter_is_rebuilt_and_the_contents_keep_them_all(site, book, 
     nbformat.write(nb, book / 'chapters' / '02_b.ipynb')
     build.main(['02', '--out', str(out)], root=book)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(':')[0] for line in lines[:-1]] == ['02_b']
+    assert [line.split(':')[0] for line in lines if ':' in line] == ['02_b']
+    assert summary_of(lines) == [('02_b', 'executed'), ('site', 'rendered'), ('total', '')]
     assert 'changed' in (out / '02_b.html').read_text()
     assert all(f'href="{name}.html"' in (out / 'index.html').read_text() for name, _ in CHAPTERS)
     with pytest.raises(build.BuildError, match="no chapter '04'"):

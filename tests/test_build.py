@@ -4,6 +4,7 @@ Every test but the two on the real chapters builds a tiny book of plain-Python n
 under tmp_path (``build.main(argv, root=...)``), so none needs MXNet or touches chapters/.
 """
 import base64
+import io
 import json
 import os
 import re
@@ -395,3 +396,186 @@ def test_a_bad_profile_in_the_environment_is_refused(monkeypatch, capsys):
         build.parse([])
     assert exit_.value.code == 2 and "'fast'" in capsys.readouterr().err
     assert build.parse(['--profile', 'full']).profile == 'full'
+
+
+# ---- what a change re-executes ------------------------------------------------------------
+
+@pytest.fixture
+def chain(book):
+    """Three chapters with #@save cells, each logging its runs; run() returns who ran."""
+    log = book / 'runs.txt'
+    for i, name in enumerate(('01_a', '02_b', '03_c'), 1):
+        notebook(book / 'chapters', name, f'#@save\ndef f{i}():\n    return {i}',
+                 f'open({str(log)!r}, "a").write("{name} ")')
+
+    def ran():
+        log.write_text('')
+        build.main(['--out', str(book / 'site')], root=book)
+        return log.read_text().split()
+    assert ran() == ['01_a', '02_b', '03_c']
+    return ran
+
+
+def edit(book, name, index, source):
+    path = book / 'chapters' / f'{name}.ipynb'
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[index].source = source
+    nbformat.write(nb, path)
+
+
+def test_nothing_changed_nothing_runs(chain, book):
+    assert chain() == []
+    (book / 'd2lstyle' / 'mxnet.py').write_text('# hand-edited')  # regenerated, not a cause
+    assert chain() == []
+    assert 'def f3():' in (book / 'd2lstyle' / 'mxnet.py').read_text()
+
+
+def test_a_save_cell_re_runs_its_chapter_and_the_later_ones(chain, book):
+    edit(book, '02_b', 1, '#@save\ndef f2():\n    return 20')
+    assert chain() == ['02_b', '03_c']
+    edit(book, '01_a', 1, '#@save\ndef f1():\n    return 10')
+    assert chain() == ['01_a', '02_b', '03_c']
+    edit(book, '03_c', 1, '#@save\ndef f3():\n    return 30')  # nobody imports the last one
+    assert chain() == ['03_c']
+
+
+def test_a_plain_cell_re_runs_only_its_chapter(chain, book):
+    edit(book, '01_a', 2, edit_source := nbformat.read(
+        book / 'chapters' / '01_a.ipynb', as_version=4).cells[2].source + '\nx = 1')
+    assert 'x = 1' in edit_source
+    assert chain() == ['01_a']
+
+
+def test_images_and_the_package_modules_re_run_every_chapter(chain, book):
+    (book / 'img' / 'dot.png').write_bytes(DOT + b'\0')
+    assert chain() == ['01_a', '02_b', '03_c']
+    (book / 'd2lstyle' / 'profiles.py').write_text('x = 3\n')
+    assert chain() == ['01_a', '02_b', '03_c']
+    assert chain() == []
+
+
+def test_importable_code_is_the_save_cells_of_the_earlier_chapters(chain, book):
+    paths = build.find_chapters(folder=book / 'chapters')
+    assert [build.importable_code(p) for p in paths] == [
+        '', 'def f1():\n    return 1', 'def f1():\n    return 1\n\ndef f2():\n    return 2']
+
+
+# ---- running chapters side by side --------------------------------------------------------
+
+def test_jobs_run_chapters_at_the_same_time_with_a_share_of_the_cores(book, capsys):
+    # each chapter waits until the other has started: they finish only if run side by side
+    cells = lambda me, other: (
+        f'import os, pathlib, time\nflag = pathlib.Path({str(book)!r}) / "started"\n'
+        f'(flag / {me!r}).write_text(os.environ["OMP_NUM_THREADS"])\n'
+        f'deadline = time.time() + 30\n'
+        f'while not (flag / {other!r}).exists():\n'
+        f'    assert time.time() < deadline, "ran alone"\n    time.sleep(0.05)')
+    (book / 'started').mkdir()
+    notebook(book / 'chapters', '01_a', cells('a', 'b'))
+    notebook(book / 'chapters', '02_b', cells('b', 'a'))
+    build.main(['--jobs', '2', '--out', str(book / 'site')], root=book)
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert [(book / 'started' / n).read_text() for n in 'ab'] == [threads, threads]
+    assert summary_of(capsys.readouterr().out.splitlines())[:2] == [
+        ('01_a', 'executed'), ('02_b', 'executed')]  # in reading order, whichever ended first
+
+
+def test_a_failure_among_jobs_stops_the_others_and_keeps_what_finished(book):
+    notebook(book / 'chapters', '01_ok', 'x = 1')
+    notebook(book / 'chapters', '02_bad', 'import time\ntime.sleep(1)\n1 / 0')
+    notebook(book / 'chapters', '03_long', 'import time\ntime.sleep(60)')
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exit_:
+        build.main(['-j', '3', '--out', str(book / 'site')], root=book)
+    assert time.monotonic() - start < 40  # 03_long was stopped, not waited for
+    assert '02_bad.ipynb failed in code cell 1' in str(exit_.value.code)
+    cache = book / '_build' / 'executed' / 'quick'
+    assert sorted(p.name for p in cache.iterdir()) == ['01_ok.ipynb']
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        build.parse(['--jobs', '0'])
+    assert '--jobs 0' in capsys.readouterr().err
+
+
+# ---- the pages ----------------------------------------------------------------------------
+
+def image_cell(code, tags=()):
+    cell = new_code_cell(code)
+    if tags:
+        cell.metadata['tags'] = list(tags)
+    return cell
+
+
+SHOW_DOT = ('from IPython.display import Image, display\n'
+            f'display(Image(data={DOT!r}, format="png"))')
+
+
+def test_gallery_takes_the_tagged_cells_else_the_last_image(book):
+    notebook(book / 'chapters', '01_tagged', image_cell(SHOW_DOT, ['gallery']),
+             image_cell(SHOW_DOT + '\ndisplay(Image(data=' + repr(DOT) + ', format="png"))',
+                        ['gallery', 'other']), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '02_plain', image_cell(SHOW_DOT), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '03_none', 'print(1)')
+    build.main(['--out', str(book / 'site')], root=book)
+    out = book / 'site'
+    gallery = (out / 'gallery.html').read_text()
+    shown = re.findall(r'<a href="([^"#]+)#cell-id=([^"]+)"><img src="([^"]+)"', gallery)
+    tagged = [c for c in nbformat.read(book / '_build/executed/quick/01_tagged.ipynb', 4).cells
+              if 'gallery' in c.metadata.get('tags', [])]
+    last = nbformat.read(book / '_build/executed/quick/02_plain.ipynb', 4).cells[-1]
+    assert [(page, cell) for page, cell, _ in shown] == [
+        ('01_tagged.html', tagged[0].id), ('01_tagged.html', tagged[1].id),
+        ('01_tagged.html', tagged[1].id), ('02_plain.html', last.id)]
+    for page, cell, image in shown:
+        assert (out / image).read_bytes() == DOT
+        assert f'id="cell-id={cell}"' in (out / page).read_text()  # the link lands on it
+    assert 'href="gallery.html"' in (out / '01_tagged.html').read_text()
+
+
+def test_chapter_pages_have_the_book_sidebar_and_their_own_outline(site):
+    out, _ = site
+    page = (out / '02_b.html').read_text()
+    bar = re.search(r'<nav [^>]*class="d2l-sidebar".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'<a [^>]*href="(\d\d_\w)\.html"', bar) == [name for name, _ in CHAPTERS]
+    assert re.findall(r'<a [^>]*aria-current="page"[^>]*>', bar) == [
+        '<a aria-current="page" href="02_b.html">']  # (nbconvert sorts the attributes)
+    for target in ('gallery.html', 'credits.html', build.PACKAGE_ZIP, 'index.html'):
+        assert f'href="{target}"' in bar and (out / target).exists()
+    assert '_static/book.css' in page and '_static/book.js' in page
+    assert (out / '_static' / 'book.js').read_text() == (build.ASSETS / 'book.js').read_text()
+
+
+def test_the_outline_lists_h2_and_h3_without_their_pilcrows(book):
+    path = notebook(book / 'chapters', '01_a', new_markdown_cell(
+        '## Gram *matrices*\n\ntext\n\n### The loss, $L$\n\n#### too deep'))
+    body = build.chapter_html(nbformat.read(path, 4), path, 'A')
+    items = re.findall(r'<li class="d2l-h(\d)"><a href="#([^"]+)">(.*?)</a>', build.outline(body))
+    assert [(level, text) for level, _, text in items] == [
+        ('2', 'Gram matrices'), ('3', 'The loss, $L$')]
+    assert all(f'id="{anchor}"' in body for _, anchor, _ in items)
+    assert build.outline('<h1 id="x">Only a title</h1>') == ''
+
+
+def test_long_outputs_are_folded_short_ones_are_not(book):
+    long_lines = build.FOLD_LINES + 1
+    path = notebook(book / 'chapters', '01_a', 'print("short")',
+                    f'for i in range({long_lines}):\n    print("line", i)')
+    nb, _ = run(book, path)
+    body = build.chapter_html(nb, path, 'A')
+    folded = re.findall(r'<details class="d2l-long"><summary>Output: (\d+) lines</summary>'
+                        r'(.*?)</details>', body, re.S)
+    assert [int(n) for n, _ in folded] == [long_lines]
+    assert f'line {long_lines - 1}' in folded[0][1] and 'short' not in folded[0][1]
+    assert 'short' in body
+
+
+def test_the_package_zip_holds_the_sources_and_is_reproducible(book):
+    (book / 'd2lstyle' / 'notes.txt').write_text('not a module')
+    data = build.package_zip(book)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ['d2lstyle/__init__.py', 'd2lstyle/profiles.py']
+        assert archive.read('d2lstyle/profiles.py') == b'x = 1\n'
+    os.utime(book / 'd2lstyle' / 'profiles.py', (0, 0))
+    assert build.package_zip(book) == data

@@ -561,12 +561,14 @@ def test_the_outline_lists_h2_and_h3_without_their_pilcrows(book):
 def test_long_outputs_are_folded_short_ones_are_not(book):
     long_lines = build.FOLD_LINES + 1
     path = notebook(book / 'chapters', '01_a', 'print("short")',
-                    f'for i in range({long_lines}):\n    print("line", i)')
+                    f'for i in range({long_lines}):\n    print("line", i)',
+                    'class Net:  # a printed network is a result, not a stream\n'
+                    f'    def __repr__(self):\n        return "layer\\n" * {long_lines + 1}\nNet()')
     nb, _ = run(book, path)
     body = build.chapter_html(nb, path, 'A')
     folded = re.findall(r'<details class="d2l-long"><summary>Output: (\d+) lines</summary>'
                         r'(.*?)</details>', body, re.S)
-    assert [int(n) for n, _ in folded] == [long_lines]
+    assert [int(n) for n, _ in folded] == [long_lines, long_lines + 1]
     assert f'line {long_lines - 1}' in folded[0][1] and 'short' not in folded[0][1]
     assert 'short' in body
 

@@ -7,13 +7,21 @@ PROFILE ?= quick
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book test weights clean
+.PHONY: book test weights browser clean
 
 book: weights
 	$(PY) build.py --profile $(PROFILE)
 
-test: weights
+test: weights browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The site's tests drive Debian's Chromium (Playwright's own browser download needs a network).
+# Installed here when missing and we are root, as in CI; otherwise those tests skip (or fail
+# in CI, where CI=true).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
+	    else echo "note: $(CHROMIUM) missing; the browser tests will skip (apt-get install chromium)"; fi; }
 
 weights: $(VENV)/.installed
 	$(PY) -m d2lstyle.weights vgg19 vgg16

@@ -4,10 +4,13 @@ Every test but the two on the real chapters builds a tiny book of plain-Python n
 under tmp_path (``build.main(argv, root=...)``), so none needs MXNet or touches chapters/.
 """
 import base64
+import io
 import json
 import os
 import re
 import sys
+import time
+import zipfile
 
 import nbformat
 import pytest
@@ -29,16 +32,20 @@ def notebook(folder, name, *cells, title=None):
     return path
 
 
+def make_book(root):
+    """A book's layout in ``root``: chapters/, the package d2lstyle/ and img/ with credits."""
+    for folder in ('chapters', 'd2lstyle', 'img'):
+        (root / folder).mkdir()
+    (root / 'd2lstyle' / '__init__.py').write_text('')
+    (root / 'd2lstyle' / 'profiles.py').write_text('x = 1\n')
+    (root / 'img' / 'dot.png').write_bytes(DOT)
+    (root / 'img' / 'CREDITS.md').write_text('# Credits\n\n* *dot.png*: public domain\n')
+    return root
+
+
 @pytest.fixture
 def book(tmp_path):
-    """A book's layout: chapters/, the package d2lstyle/ and img/ with credits."""
-    for folder in ('chapters', 'd2lstyle', 'img'):
-        (tmp_path / folder).mkdir()
-    (tmp_path / 'd2lstyle' / '__init__.py').write_text('')
-    (tmp_path / 'd2lstyle' / 'profiles.py').write_text('x = 1\n')
-    (tmp_path / 'img' / 'dot.png').write_bytes(DOT)
-    (tmp_path / 'img' / 'CREDITS.md').write_text('# Credits\n\n* *dot.png*: public domain\n')
-    return tmp_path
+    return make_book(tmp_path)
 
 
 def run(book, path, profile='quick', timeout=60):
@@ -186,11 +193,20 @@ def test_a_failing_cell_names_notebook_and_cell_and_stores_nothing(book):
     assert list(stale.parent.iterdir()) == []  # no result, nor a stale or temporary one
 
 
-def test_a_cell_past_the_timeout_is_named(book):
-    path = notebook(book / 'chapters', '01_slow', 'x = 1', 'import time\ntime.sleep(60)')
-    with pytest.raises(build.BuildError, match=r'01_slow.ipynb failed in code cell 2 '
-                                               r'\(cell 3 of 3\): CellTimeoutError.*1 s'):
-        run(book, path, timeout=1)
+def test_the_time_limit_is_for_the_whole_notebook_and_names_the_running_cell(book):
+    # no cell takes a second, all of them take ten: only a limit on the notebook stops it
+    path = notebook(book / 'chapters', '01_slow', 'x = 1',
+                    *['import time\ntime.sleep(0.5)'] * 20)
+    start = time.monotonic()
+    with pytest.raises(build.BuildError) as err:
+        run(book, path, timeout=4)
+    assert time.monotonic() - start < 9  # stopped, not run to the end
+    message = str(err.value)
+    match = re.search(r'01_slow.ipynb failed in code cell (\d+) \(cell (\d+) of 22\): timed out: '
+                      r'the notebook was still running after 4 s \(raise --timeout\)', message)
+    assert match, message
+    assert 2 <= int(match.group(1)) < 21 and int(match.group(2)) == int(match.group(1)) + 1
+    assert not (book / '_build' / 'executed' / 'quick' / '01_slow.ipynb').exists()
 
 
 def test_build_exits_non_zero_on_a_failing_cell(book, capsys):
@@ -287,11 +303,31 @@ def test_build_prints_each_chapter_then_the_index_path(site, book, capsys):
     assert [line.split(':')[0] for line in lines[1:4]] == ['01_a', '02_b', '03_c']
     assert all(re.search(r': executed in \d+ s \(quick\)$', line) for line in lines[1:4])
     assert lines[-1] == str((out / 'index.html').resolve())
+    assert summary_of(lines) == [('01_a', 'executed'), ('02_b', 'executed'),
+                                 ('03_c', 'executed'), ('site', 'rendered'), ('total', '')]
     assert 'def answer():' in (book / 'd2lstyle' / 'mxnet.py').read_text()
     build.main(['--out', str(out)], root=book)
     again = capsys.readouterr().out.splitlines()
     assert again[:3] == ['01_a: cached (quick)', '02_b: cached (quick)', '03_c: cached (quick)']
+    assert summary_of(again)[:3] == [('01_a', 'cached'), ('02_b', 'cached'), ('03_c', 'cached')]
     assert again[-1] == lines[-1]
+
+
+def summary_of(lines):
+    """(name, what) of the summary's rows, checking that each ends with a time."""
+    rows = [re.fullmatch(r'(\S+) +(executed|cached|rendered|) +\d+\.\d s', line)
+            for line in lines]
+    return [row.groups() for row in rows if row]
+
+
+def test_the_summary_times_each_chapter_the_site_and_the_total():
+    runs = [build.Run(build.Path('chapters/01_long_name.ipynb'), None, True, 61.25),
+            build.Run(build.Path('chapters/02_b.ipynb'), None, False, 0.04)]
+    assert build.summary(runs, 2.5, 64.0).splitlines() == [
+        '01_long_name  executed     61.2 s',
+        '02_b          cached        0.0 s',
+        'site          rendered      2.5 s',
+        'total                      64.0 s']
 
 
 def test_index_lists_the_chapters_in_order_with_their_titles(site):
@@ -332,7 +368,8 @@ def test_a_chosen_chapter_is_rebuilt_and_the_contents_keep_them_all(site, book, 
     nbformat.write(nb, book / 'chapters' / '02_b.ipynb')
     build.main(['02', '--out', str(out)], root=book)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(':')[0] for line in lines[:-1]] == ['02_b']
+    assert [line.split(':')[0] for line in lines if ':' in line] == ['02_b']
+    assert summary_of(lines) == [('02_b', 'executed'), ('site', 'rendered'), ('total', '')]
     assert 'changed' in (out / '02_b.html').read_text()
     assert all(f'href="{name}.html"' in (out / 'index.html').read_text() for name, _ in CHAPTERS)
     with pytest.raises(build.BuildError, match="no chapter '04'"):
@@ -359,3 +396,188 @@ def test_a_bad_profile_in_the_environment_is_refused(monkeypatch, capsys):
         build.parse([])
     assert exit_.value.code == 2 and "'fast'" in capsys.readouterr().err
     assert build.parse(['--profile', 'full']).profile == 'full'
+
+
+# ---- what a change re-executes ------------------------------------------------------------
+
+@pytest.fixture
+def chain(book):
+    """Three chapters with #@save cells, each logging its runs; run() returns who ran."""
+    log = book / 'runs.txt'
+    for i, name in enumerate(('01_a', '02_b', '03_c'), 1):
+        notebook(book / 'chapters', name, f'#@save\ndef f{i}():\n    return {i}',
+                 f'open({str(log)!r}, "a").write("{name} ")')
+
+    def ran():
+        log.write_text('')
+        build.main(['--out', str(book / 'site')], root=book)
+        return log.read_text().split()
+    assert ran() == ['01_a', '02_b', '03_c']
+    return ran
+
+
+def edit(book, name, index, source):
+    path = book / 'chapters' / f'{name}.ipynb'
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[index].source = source
+    nbformat.write(nb, path)
+
+
+def test_nothing_changed_nothing_runs(chain, book):
+    assert chain() == []
+    (book / 'd2lstyle' / 'mxnet.py').write_text('# hand-edited')  # regenerated, not a cause
+    assert chain() == []
+    assert 'def f3():' in (book / 'd2lstyle' / 'mxnet.py').read_text()
+
+
+def test_a_save_cell_re_runs_its_chapter_and_the_later_ones(chain, book):
+    edit(book, '02_b', 1, '#@save\ndef f2():\n    return 20')
+    assert chain() == ['02_b', '03_c']
+    edit(book, '01_a', 1, '#@save\ndef f1():\n    return 10')
+    assert chain() == ['01_a', '02_b', '03_c']
+    edit(book, '03_c', 1, '#@save\ndef f3():\n    return 30')  # nobody imports the last one
+    assert chain() == ['03_c']
+
+
+def test_a_plain_cell_re_runs_only_its_chapter(chain, book):
+    edit(book, '01_a', 2, edit_source := nbformat.read(
+        book / 'chapters' / '01_a.ipynb', as_version=4).cells[2].source + '\nx = 1')
+    assert 'x = 1' in edit_source
+    assert chain() == ['01_a']
+
+
+def test_images_and_the_package_modules_re_run_every_chapter(chain, book):
+    (book / 'img' / 'dot.png').write_bytes(DOT + b'\0')
+    assert chain() == ['01_a', '02_b', '03_c']
+    (book / 'd2lstyle' / 'profiles.py').write_text('x = 3\n')
+    assert chain() == ['01_a', '02_b', '03_c']
+    assert chain() == []
+
+
+def test_importable_code_is_the_save_cells_of_the_earlier_chapters(chain, book):
+    paths = build.find_chapters(folder=book / 'chapters')
+    assert [build.importable_code(p) for p in paths] == [
+        '', 'def f1():\n    return 1', 'def f1():\n    return 1\n\ndef f2():\n    return 2']
+
+
+# ---- running chapters side by side --------------------------------------------------------
+
+def test_jobs_run_chapters_at_the_same_time_with_a_share_of_the_cores(book, capsys):
+    # each chapter waits until the other has started: they finish only if run side by side
+    cells = lambda me, other: (
+        f'import os, pathlib, time\nflag = pathlib.Path({str(book)!r}) / "started"\n'
+        f'(flag / {me!r}).write_text(os.environ["OMP_NUM_THREADS"])\n'
+        f'deadline = time.time() + 30\n'
+        f'while not (flag / {other!r}).exists():\n'
+        f'    assert time.time() < deadline, "ran alone"\n    time.sleep(0.05)')
+    (book / 'started').mkdir()
+    notebook(book / 'chapters', '01_a', cells('a', 'b'))
+    notebook(book / 'chapters', '02_b', cells('b', 'a'))
+    build.main(['--jobs', '2', '--out', str(book / 'site')], root=book)
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert [(book / 'started' / n).read_text() for n in 'ab'] == [threads, threads]
+    assert summary_of(capsys.readouterr().out.splitlines())[:2] == [
+        ('01_a', 'executed'), ('02_b', 'executed')]  # in reading order, whichever ended first
+
+
+def test_a_failure_among_jobs_stops_the_others_and_keeps_what_finished(book):
+    notebook(book / 'chapters', '01_ok', 'x = 1')
+    notebook(book / 'chapters', '02_bad', 'import time\ntime.sleep(1)\n1 / 0')
+    notebook(book / 'chapters', '03_long', 'import time\ntime.sleep(60)')
+    start = time.monotonic()
+    with pytest.raises(SystemExit) as exit_:
+        build.main(['-j', '3', '--out', str(book / 'site')], root=book)
+    assert time.monotonic() - start < 40  # 03_long was stopped, not waited for
+    assert '02_bad.ipynb failed in code cell 1' in str(exit_.value.code)
+    cache = book / '_build' / 'executed' / 'quick'
+    assert sorted(p.name for p in cache.iterdir()) == ['01_ok.ipynb']
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        build.parse(['--jobs', '0'])
+    assert '--jobs 0' in capsys.readouterr().err
+
+
+# ---- the pages ----------------------------------------------------------------------------
+
+def image_cell(code, tags=()):
+    cell = new_code_cell(code)
+    if tags:
+        cell.metadata['tags'] = list(tags)
+    return cell
+
+
+SHOW_DOT = ('from IPython.display import Image, display\n'
+            f'display(Image(data={DOT!r}, format="png"))')
+
+
+def test_gallery_takes_the_tagged_cells_else_the_last_image(book):
+    notebook(book / 'chapters', '01_tagged', image_cell(SHOW_DOT, ['gallery']),
+             image_cell(SHOW_DOT + '\ndisplay(Image(data=' + repr(DOT) + ', format="png"))',
+                        ['gallery', 'other']), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '02_plain', image_cell(SHOW_DOT), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '03_none', 'print(1)')
+    build.main(['--out', str(book / 'site')], root=book)
+    out = book / 'site'
+    gallery = (out / 'gallery.html').read_text()
+    shown = re.findall(r'<a href="([^"#]+)#cell-id=([^"]+)"><img src="([^"]+)"', gallery)
+    tagged = [c for c in nbformat.read(book / '_build/executed/quick/01_tagged.ipynb', 4).cells
+              if 'gallery' in c.metadata.get('tags', [])]
+    last = nbformat.read(book / '_build/executed/quick/02_plain.ipynb', 4).cells[-1]
+    assert [(page, cell) for page, cell, _ in shown] == [
+        ('01_tagged.html', tagged[0].id), ('01_tagged.html', tagged[1].id),
+        ('01_tagged.html', tagged[1].id), ('02_plain.html', last.id)]
+    for page, cell, image in shown:
+        assert (out / image).read_bytes() == DOT
+        assert f'id="cell-id={cell}"' in (out / page).read_text()  # the link lands on it
+    assert 'href="gallery.html"' in (out / '01_tagged.html').read_text()
+
+
+def test_chapter_pages_have_the_book_sidebar_and_their_own_outline(site):
+    out, _ = site
+    page = (out / '02_b.html').read_text()
+    bar = re.search(r'<nav [^>]*class="d2l-sidebar".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'<a [^>]*href="(\d\d_\w)\.html"', bar) == [name for name, _ in CHAPTERS]
+    assert re.findall(r'<a [^>]*aria-current="page"[^>]*>', bar) == [
+        '<a aria-current="page" href="02_b.html">']  # (nbconvert sorts the attributes)
+    for target in ('gallery.html', 'credits.html', build.PACKAGE_ZIP, 'index.html'):
+        assert f'href="{target}"' in bar and (out / target).exists()
+    assert '_static/book.css' in page and '_static/book.js' in page
+    assert (out / '_static' / 'book.js').read_text() == (build.ASSETS / 'book.js').read_text()
+
+
+def test_the_outline_lists_h2_and_h3_without_their_pilcrows(book):
+    path = notebook(book / 'chapters', '01_a', new_markdown_cell(
+        '## Gram *matrices*\n\ntext\n\n### The loss, $L$\n\n#### too deep'))
+    body = build.chapter_html(nbformat.read(path, 4), path, 'A')
+    items = re.findall(r'<li class="d2l-h(\d)"><a href="#([^"]+)">(.*?)</a>', build.outline(body))
+    assert [(level, text) for level, _, text in items] == [
+        ('2', 'Gram matrices'), ('3', 'The loss, $L$')]
+    assert all(f'id="{anchor}"' in body for _, anchor, _ in items)
+    assert build.outline('<h1 id="x">Only a title</h1>') == ''
+
+
+def test_long_outputs_are_folded_short_ones_are_not(book):
+    long_lines = build.FOLD_LINES + 1
+    path = notebook(book / 'chapters', '01_a', 'print("short")',
+                    f'for i in range({long_lines}):\n    print("line", i)',
+                    'class Net:  # a printed network is a result, not a stream\n'
+                    f'    def __repr__(self):\n        return "layer\\n" * {long_lines + 1}\nNet()')
+    nb, _ = run(book, path)
+    body = build.chapter_html(nb, path, 'A')
+    folded = re.findall(r'<details class="d2l-long"><summary>Output: (\d+) lines</summary>'
+                        r'(.*?)</details>', body, re.S)
+    assert [int(n) for n, _ in folded] == [long_lines, long_lines + 1]
+    assert f'line {long_lines - 1}' in folded[0][1] and 'short' not in folded[0][1]
+    assert 'short' in body
+
+
+def test_the_package_zip_holds_the_sources_and_is_reproducible(book):
+    (book / 'd2lstyle' / 'notes.txt').write_text('not a module')
+    data = build.package_zip(book)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == ['d2lstyle/__init__.py', 'd2lstyle/profiles.py']
+        assert archive.read('d2lstyle/profiles.py') == b'x = 1\n'
+    os.utime(book / 'd2lstyle' / 'profiles.py', (0, 0))
+    assert build.package_zip(book) == data

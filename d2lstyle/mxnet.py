@@ -300,15 +300,14 @@ def two_loop(g, memory):
 def line_search(f, X, value, grad, d, t, max_evals, c1=1e-4):
     """Backtracking: halve t until f(X + t d) decreases enough (Armijo).
 
-    Returns the new image, its value and gradient, and the evaluations used; None if no t
+    Returns the step t, f's value and gradient there, and the evaluations used; None if no t
     tried within max_evals evaluations does.
     """
     slope = dot(grad, d)
     for evals in range(1, max_evals + 1):
-        X_new = X + t * d
-        value_new, grad_new = f(X_new)
+        value_new, grad_new = f(X + t * d)
         if value_new <= value + c1 * t * slope:
-            return X_new, value_new, grad_new, evals
+            return t, value_new, grad_new, evals
         t /= 2
     return None
 
@@ -318,18 +317,21 @@ def lbfgs(f, X, num_evals, history_size=10, tol=1e-9):
     """Minimise f from X with L-BFGS, using at most num_evals evaluations of f."""
     value, grad = f(X)
     memory, evals = [], 1
+    t_descent = min(1.0, 1 / float(nd.abs(grad).sum().asscalar()))
     while evals < num_evals and float(nd.abs(grad).max().asscalar()) > tol:
         d = -two_loop(grad, memory)
-        t = 1.0 if memory else min(1.0, 1 / float(nd.abs(grad).sum().asscalar()))
-        found = line_search(f, X, value, grad, d, t, num_evals - evals)
+        found = line_search(f, X, value, grad, d, 1.0 if memory else t_descent,
+                            num_evals - evals)
         if found is None:
             break  # no decrease along d: the budget is spent or we are at machine precision
-        X_new, value_new, grad_new, used = found
+        t, value_new, grad_new, used = found
         evals += used
-        s, y = X_new - X, grad_new - grad
+        if not memory:  # steepest descent: let the step grow while it keeps succeeding
+            t_descent = 2 * t
+        s, y = t * d, grad_new - grad
         if dot(s, y) > 1e-8 * math.sqrt(dot(s, s) * dot(y, y)):  # positive curvature, any scale
             memory = (memory + [(s, y, 1 / dot(s, y))])[-history_size:]
-        X, value, grad = X_new, value_new, grad_new
+        X, value, grad = X + s, value_new, grad_new
     return X
 
 

@@ -83,7 +83,9 @@ def find_chapters(names=(), folder=CHAPTERS):
     chosen = []
     for name in names:
         stem = Path(name).stem
-        match = [p for p in found if stem in (p.stem, p.stem.split('_')[0])]
+        match = [p for p in found if stem in (p.stem, p.stem.split('_')[0])
+                 or (stem.isdigit() and p.stem.split('_')[0].isdigit()
+                     and int(stem) == int(p.stem.split('_')[0]))]  # '3' names 03_...
         if not match:
             raise BuildError(f'no chapter {name!r} in {folder}; the chapters are '
                              + (', '.join(p.stem for p in found) or 'none'))

@@ -374,6 +374,7 @@ def test_a_chosen_chapter_is_rebuilt_and_the_contents_keep_them_all(site, book, 
     assert all(f'href="{name}.html"' in (out / 'index.html').read_text() for name, _ in CHAPTERS)
     with pytest.raises(build.BuildError, match="no chapter '04'"):
         build.find_chapters(['04'], book / 'chapters')
+    assert [p.stem for p in build.find_chapters(['2', '02_b.ipynb'], book / 'chapters')] == ['02_b']
 
 
 def test_a_missing_markdown_image_is_reported(book, capsys):

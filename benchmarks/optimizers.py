@@ -37,15 +37,15 @@ def histories(shape, num_evals):
     """Each method's history: rows of [seconds, content, style, TV, total] per evaluation."""
     import mxnet as mx
     from d2lstyle import mxnet as d2l
+    from d2lstyle import presets
     net, features, content_X, contents_Y, styles_Y = problem(shape)
     loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
     loss.hybridize(static_alloc=True, static_shape=True)
     targets = d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y])
     d2l.Objective(loss, targets)(content_X)  # build the graph before the clock starts
-    schedule = mx.lr_scheduler.FactorScheduler(50, 0.8, base_lr=0.3)
     adam = d2l.Objective(loss, targets)
-    d2l.gradient_descent(adam, content_X, mx.optimizer.Adam(0.3, lr_scheduler=schedule),
-                         num_evals)
+    chapter1_adam = mx.optimizer.Adam(**d2l.adam_settings(presets.get('d2l')))
+    d2l.gradient_descent(adam, content_X, chapter1_adam, num_evals)
     lbfgs = d2l.Objective(loss, targets)
     d2l.lbfgs(lbfgs, content_X, num_evals)
     return {'adam': adam.history, 'lbfgs': lbfgs.history}

@@ -402,6 +402,14 @@ def preset_layers(preset, backbone):
 
 
 #@save
+def start_image(content_X, noise_ratio):
+    """(1 - r) content + r white noise: the content image for r = 0, noise for r = 1."""
+    if not noise_ratio:
+        return content_X
+    return (1 - noise_ratio) * content_X + noise_ratio * noise_image(content_X)
+
+
+#@save
 def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, ctx):
     """Run a preset on one photograph and one painting; return the image and its history."""
     content_layers, style_layers = preset_layers(preset, backbone)
@@ -413,8 +421,7 @@ def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_eval
                      *loss_weights(preset, [Y.shape[1] for Y in styles_Y]))
     loss.hybridize(static_alloc=True, static_shape=True)
     f = Objective(loss, loss_targets(contents_Y, [gram(Y) for Y in styles_Y]))
-    r = preset.noise_ratio
-    X = (1 - r) * content_X + r * noise_image(content_X) if r else content_X
+    X = start_image(content_X, preset.noise_ratio)
     if preset.optimizer == 'lbfgs':
         X = lbfgs(f, X, num_evals)
     else:

@@ -142,8 +142,7 @@ class Run:
             return d2l.upscale(self.good, shape)
         if self.init_img is not None:
             return d2l.preprocess(self.init_img, shape).as_in_context(self.ctx)
-        r = self.preset.noise_ratio
-        return (1 - r) * content_X + r * d2l.noise_image(content_X) if r else content_X
+        return d2l.start_image(content_X, self.preset.noise_ratio)
 
     def check_divergence(self, total):
         history = self.record['losses']

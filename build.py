@@ -145,6 +145,7 @@ def key_files(root=ROOT):
     instead, so editing a late chapter's #@save cell does not re-run the early ones.
     """
     package = sorted(p for p in (Path(root) / 'd2lstyle').glob('*.py') if p.name != GENERATED)
+    package += sorted((Path(root) / 'd2lstyle' / 'models').glob('*'))  # chapter 5 shows them
     images = sorted(p for p in (Path(root) / 'img').rglob('*') if p.is_file())
     results = sorted((Path(root) / 'benchmarks').glob('*.json'))  # chapter 2 shows them
     return package + images + results
@@ -522,11 +523,14 @@ def render_gallery(runs, pages, out, credits=False):
 
 
 def package_zip(root=ROOT):
-    """The helper package's sources as a zip, the same bytes for the same sources."""
+    """The helper package's sources and shipped models as a zip, the same bytes for the same
+    sources."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted((Path(root) / 'd2lstyle').glob('*.py')):
-            info = zipfile.ZipInfo(f'd2lstyle/{path.name}', date_time=(1980, 1, 1, 0, 0, 0))
+        package = Path(root) / 'd2lstyle'
+        for path in sorted(package.glob('*.py')) + sorted(package.glob('models/*')):
+            name = path.relative_to(package).as_posix()
+            info = zipfile.ZipInfo(f'd2lstyle/{name}', date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             archive.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return buffer.getvalue()

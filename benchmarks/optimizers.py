@@ -12,19 +12,13 @@ figure that matters is the share of Adam's time L-BFGS needs to reach Adam's fin
 import argparse
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 from style_step import CONTENT_LAYERS, ROOT, STYLE_LAYERS, problem  # noqa: E402
 
-
-def cpu_model():
-    for line in Path('/proc/cpuinfo').read_text().splitlines():
-        if line.startswith('model name'):
-            return line.split(':', 1)[1].strip()
-    return platform.processor() or 'unknown CPU'
+from d2lstyle.fast import cpu_model  # noqa: E402
 
 
 def machine():

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import D2lStyleError, __version__, presets
 from .atomic import atomic_write
-from .images import SUFFIXES
+from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
 
 
@@ -55,9 +55,7 @@ def make_parser():
     s.add_argument('--preset', default='d2l',
                    help=f'a known setting (chapter 4): {", ".join(presets.PRESETS)}; the '
                    'options below override its parts')
-    s.add_argument('--content-weight', type=non_negative, help="default: the preset's")
-    s.add_argument('--style-weight', type=non_negative, help="default: the preset's")
-    s.add_argument('--tv-weight', type=non_negative, help="default: the preset's")
+    add_weight_options(s)
     s.add_argument('--style-blend-weights', type=non_negative, nargs='+',
                    help='one weight per style image (default: equal)')
     s.add_argument('--style-scale', type=positive, default=1.0,
@@ -77,7 +75,72 @@ def make_parser():
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--save-every', type=positive_int, metavar='N',
                    help='also write OUT_<iteration> every N iterations')
+    add_fast_commands(commands)
     return parser
+
+
+def add_weight_options(parser, content=None):
+    for name in ('content', 'style', 'tv'):
+        default = content if name == 'content' else None
+        parser.add_argument(f'--{name}-weight', type=non_negative, default=default,
+                            help=f'default: {default}' if default else "default: the preset's")
+
+
+def add_fast_commands(commands):
+    t = commands.add_parser('train', help='train a transform network for one painting (chapter 5)')
+    t.add_argument('style', type=Path, help='the painting')
+    t.add_argument('-o', '--output', type=Path, required=True,
+                   help='prefix of the exported model: writes OUT-symbol.json, OUT-0000.params, '
+                   'OUT.json (the record) and checkpoints in OUT.checkpoint/')
+    t.add_argument('--data', type=Path, default=Path(__file__).parent.parent / 'img' / 'photos',
+                   help='a folder of photographs, e.g. COCO train2017 (default: img/photos)')
+    t.add_argument('--iterations', type=positive_int, default=1000, help='steps (default: 1000)')
+    t.add_argument('--batch-size', type=positive_int, default=4)
+    t.add_argument('--crop', type=positive_int, default=128, help='training crops, pixels square')
+    t.add_argument('--width', type=positive_int, default=16,
+                   help="channels of the network's first layer (Johnson et al.: 32)")
+    t.add_argument('--norm', choices=['instance', 'batch'], default='instance',
+                   help='normalisation after each convolution (chapter 5 compares them)')
+    t.add_argument('--style-size', type=positive_int, default=256,
+                   help='width in pixels of the painting when its Gram matrices are taken')
+    t.add_argument('--preset', default='d2l', help='layers and loss weights (chapter 4)')
+    # A network starts from nothing, not from the photograph: it needs more content (chapter 5).
+    add_weight_options(t, content=4.0)
+    t.add_argument('--lr', type=positive, default=1e-3)
+    t.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
+    t.add_argument('--devices', type=positive_int, default=1,
+                   help='train data-parallel on this many devices (split_and_load)')
+    t.add_argument('--save-every', type=positive_int, default=100, metavar='N',
+                   help='checkpoint every N iterations (default: 100)')
+    t.add_argument('--seed', type=int, default=0)
+    x = commands.add_parser('transform', help='stylize a photo with a trained transform network')
+    x.add_argument('--model', required=True,
+                   help='a shipped model (starry_night) or the prefix d2lstyle train wrote')
+    x.add_argument('input', type=Path, help='the photograph, any size')
+    x.add_argument('output', type=Path, help='.png or .jpg to write')
+    x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
+
+
+def check_fast(args):
+    """The cheap checks of train and transform, before MXNet is imported."""
+    if args.command == 'transform':
+        if args.output.suffix.lower() not in SUFFIXES:
+            raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
+        if args.output.resolve() == args.input.resolve():
+            raise D2lStyleError(f'{args.output}: the output would overwrite the input; '
+                                'choose another output path')
+    else:
+        presets.get(args.preset)
+        if args.batch_size % args.devices:
+            raise D2lStyleError(f'--batch-size {args.batch_size} does not split evenly over '
+                                f'--devices {args.devices}')
+        if args.crop < MIN_SIDE or args.crop % 4:
+            raise D2lStyleError(f'--crop {args.crop}: use a multiple of 4 of at least {MIN_SIDE} '
+                                "pixels (the network halves it twice; VGG's pooling needs room)")
+        if args.style_size < MIN_SIDE:
+            raise D2lStyleError(f'--style-size {args.style_size}: at least {MIN_SIDE} pixels')
+        if not args.data.is_dir():
+            raise D2lStyleError(f'--data {args.data}: not a folder of photographs')
 
 
 def check(args):
@@ -113,12 +176,12 @@ def is_path(init):
 def settings(args):
     """The preset with the options given on the command line in place of its own."""
     preset = presets.get(args.preset)
-    changes = {name: getattr(args, name) for name in
+    changes = {name: getattr(args, name, None) for name in
                ('content_weight', 'style_weight', 'tv_weight', 'optimizer')
-               if getattr(args, name) is not None}
+               if getattr(args, name, None) is not None}
     if args.lr is not None:
         changes['adam'] = dict(preset.adam, learning_rate=args.lr)
-    if args.init is not None:  # the option's start replaces the preset's
+    if getattr(args, 'init', None) is not None:  # the option's start replaces the preset's
         changes['noise_ratio'] = 1.0 if args.init == 'noise' else 0.0
     return dataclasses.replace(preset, **changes)
 
@@ -131,11 +194,16 @@ def stage_shape(size, long_side, scale=1.0):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     args = make_parser().parse_args(argv)
     try:
-        check(args)
-        from .stylize import Run  # imports MXNet: after the cheap checks
-        return Run(args, settings(args)).run()
+        if args.command == 'stylize':
+            check(args)
+            from .stylize import Run  # imports MXNet: after the cheap checks
+            return Run(args, settings(args)).run()
+        check_fast(args)
+        from . import fast
+        return fast.train(args, argv) if args.command == 'train' else fast.transform(args)
     except D2lStyleError as err:
         print(f'd2lstyle: error: {err}', file=sys.stderr)
         return 2

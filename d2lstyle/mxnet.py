@@ -444,3 +444,234 @@ def judge(net, content_layers, style_layers, img, content_img, style_img, image_
     style = sum(float(style_loss(Y_hat, gram(Y)).asscalar())
                 for Y_hat, Y in zip(styles_Y_hat, styles_Y))
     return content, style
+
+
+# Defined in chapters/05_fast_style.ipynb
+import json
+import warnings
+from pathlib import Path
+
+from d2lstyle import D2lStyleError
+from d2lstyle.atomic import atomic_write
+from d2lstyle.images import SUFFIXES
+from mxnet.gluon.data.vision import transforms
+from tqdm import tqdm
+
+
+# Defined in chapters/05_fast_style.ipynb
+def conv_block(channels, kernel_size, strides=1, norm='instance', relu=True):
+    """Reflection padding, a convolution, a normalisation ('instance', 'batch' or None), ReLU."""
+    block = nn.HybridSequential()
+    block.add(nn.ReflectionPad2D(kernel_size // 2),
+              nn.Conv2D(channels, kernel_size, strides))
+    if norm == 'instance':
+        block.add(nn.InstanceNorm(scale=True))
+    elif norm == 'batch':
+        block.add(nn.BatchNorm())
+    if relu:
+        block.add(nn.Activation('relu'))
+    return block
+
+
+class ResidualBlock(nn.HybridBlock):
+    """Two 3x3 conv blocks whose output is added to their input."""
+
+    def __init__(self, channels, norm='instance', **kwargs):
+        super().__init__(**kwargs)
+        self.body = nn.HybridSequential()
+        self.body.add(conv_block(channels, 3, norm=norm),
+                      conv_block(channels, 3, norm=norm, relu=False))
+
+    def hybrid_forward(self, F, X):
+        return X + self.body(X)
+
+
+class Upsample(nn.HybridBlock):
+    """Nearest-neighbour upsampling by 2: every pixel becomes a 2x2 block."""
+
+    def hybrid_forward(self, F, X):
+        return F.UpSampling(X, scale=2, sample_type='nearest')
+
+
+class TransformNet(nn.HybridBlock):
+    """Johnson et al.'s image transformation network; width: channels of its first layer.
+
+    It maps a normalised image (preprocess's units) to a normalised image of the same size,
+    for sides that are multiples of 4 (see stylize_photo for the others).
+    """
+
+    def __init__(self, width=32, norm='instance', **kwargs):
+        super().__init__(**kwargs)
+        self.net = nn.HybridSequential()
+        self.net.add(conv_block(width, 9, norm=norm),
+                     conv_block(2 * width, 3, 2, norm=norm),
+                     conv_block(4 * width, 3, 2, norm=norm))
+        for _ in range(5):
+            self.net.add(ResidualBlock(4 * width, norm=norm))
+        self.net.add(Upsample(), conv_block(2 * width, 3, norm=norm),
+                     Upsample(), conv_block(width, 3, norm=norm),
+                     conv_block(3, 9, norm=None, relu=False))
+
+    def hybrid_forward(self, F, X):
+        return self.net(X)
+
+
+# Defined in chapters/05_fast_style.ipynb
+class PerceptualLoss(d2l.StyleLoss):
+    """Chapter 2's StyleLoss for a batch: generated images Y_hat against their photographs X.
+
+    Both go through the loss network as one batch; the photographs' half gives the content
+    targets. The style targets are the painting's Gram matrices, shared by the whole batch.
+    styles_Y: style features of one image of the training size (only their sizes are used).
+    """
+
+    def hybrid_forward(self, F, Y_hat, X, *styles_Y_gram):
+        Y, contents_Y_hat, contents_Y, styles_Y_hat = F.concat(Y_hat, X, dim=0), [], [], []
+        for i in range(max(self.content_layers + self.style_layers) + 1):
+            Y = self.net[i](Y)
+            generated, photo = F.split(Y, num_outputs=2, axis=0)
+            if i in self.style_layers:
+                styles_Y_hat.append(generated)
+            if i in self.content_layers:
+                contents_Y_hat.append(generated)
+                contents_Y.append(F.BlockGrad(photo))
+        content_l = F.add_n(*[F.mean(F.square(Y_hat_ - Y_))
+                              for Y_hat_, Y_ in zip(contents_Y_hat, contents_Y)]) * self.content_weight
+        style_l = F.add_n(*[F.mean(F.square(F.broadcast_sub(self.gram(F, S, n), G))) * w
+                            for S, G, n, w in zip(styles_Y_hat, styles_Y_gram, self.sizes,
+                                                  self.style_weights)])
+        tv_l = 0.5 * (F.mean(F.abs(self.shift(F, Y_hat, 2, 1) - self.shift(F, Y_hat, 2, 0))) +
+                      F.mean(F.abs(self.shift(F, Y_hat, 3, 1) - self.shift(F, Y_hat, 3, 0)))) * self.tv_weight
+        return content_l, style_l, tv_l, content_l + style_l + tv_l
+
+
+# Defined in chapters/05_fast_style.ipynb
+def perceptual_loss(vgg, preset, style_img, style_size, crop, ctx):
+    """PerceptualLoss with a preset's layers and weights, for crop x crop training images,
+    and the painting's Gram matrices with the painting style_size pixels wide."""
+    content_layers, style_layers = preset_layers(preset, 'vgg19')
+    net = truncated_net(vgg, content_layers, style_layers)
+    features = lambda X: extract_features(net, X, content_layers, style_layers)
+    w, h = style_img.size
+    _, styles_Y = get_styles(features, style_img, (style_size, round(style_size * h / w)), ctx)
+    _, crop_Y = features(nd.zeros((1, 3, crop, crop), ctx=ctx))
+    loss = PerceptualLoss(net, content_layers, style_layers, crop_Y,
+                          *loss_weights(preset, [Y.shape[1] for Y in styles_Y]))
+    return loss, [gram(Y).expand_dims(0) for Y in styles_Y]
+
+
+# Defined in chapters/05_fast_style.ipynb
+class PhotoFolder(gluon.data.Dataset):
+    """The photographs in a folder (PNG or JPEG, not in subfolders) as HWC uint8 NDArrays."""
+
+    def __init__(self, root):
+        self.paths = sorted(p for p in Path(root).iterdir() if p.suffix.lower() in SUFFIXES)
+        if not self.paths:
+            raise D2lStyleError(f'{root}: no .png or .jpg photographs in this folder; give a '
+                                'folder of training images (for example COCO\'s train2017)')
+
+    def __len__(self):
+        return len(self.paths)
+
+    def __getitem__(self, i):
+        return nd.array(np.asarray(read_image(self.paths[i])), dtype='uint8')
+
+
+def photo_loader(root, crop, batch_size, num_workers=0):
+    """Random crops of crop x crop pixels (a tenth to all of a photo), flipped at random."""
+    augment = transforms.Compose([
+        transforms.RandomResizedCrop(crop, scale=(0.1, 1.0)),
+        transforms.RandomFlipLeftRight(),
+        transforms.ToTensor(),
+        transforms.Normalize(rgb_mean.tolist(), rgb_std.tolist())])
+    return gluon.data.DataLoader(PhotoFolder(root).transform(augment), batch_size,
+                                 shuffle=True, last_batch='rollover', num_workers=num_workers)
+
+
+# Defined in chapters/05_fast_style.ipynb
+def save_checkpoint(folder, net, trainer, state):
+    """Write net, trainer and state (a dict) to folder; state.json, written last, names the
+    files of its iteration, so an interrupted save leaves the previous checkpoint intact."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = {'net': f'net-{state["iteration"]:07d}.params',
+             'trainer': f'trainer-{state["iteration"]:07d}.states'}
+    net.save_parameters(str(folder / names['net']))
+    trainer.save_states(str(folder / names['trainer']))
+    with atomic_write(folder / 'state.json') as f:
+        f.write(json.dumps(dict(state, files=names)).encode())
+    for old in folder.glob('*-*.*'):
+        if old.name not in names.values():
+            old.unlink()
+
+
+def load_checkpoint(folder, net, trainer, ctx):
+    """Restore what save_checkpoint wrote; its state, or None if folder holds none."""
+    if not (folder / 'state.json').exists():
+        return None
+    state = json.loads((folder / 'state.json').read_text())
+    net.load_parameters(str(folder / state['files']['net']), ctx=ctx)
+    trainer.load_states(str(folder / state['files']['trainer']))
+    return state
+
+
+def train_transform_net(net, loss, styles_Y_gram, loader, num_iters, lr, ctxs,
+                        folder=None, save_every=100):
+    """Train net on loader's batches, split over the devices ctxs, for num_iters steps.
+
+    With a folder, it resumes from the checkpoint there and saves one every save_every
+    steps and at the end. Returns the history: [step, seconds, content, style, TV, total].
+    """
+    # A list keeps the network's order; Trainer would sort a dict by names, which depend on
+    # how many networks this process made before, and the saved Adam state would not fit.
+    trainer = gluon.Trainer(list(net.collect_params().values()), 'adam', {'learning_rate': lr})
+    state = (load_checkpoint(folder, net, trainer, ctxs) if folder else None) or \
+        {'iteration': 0, 'seconds': 0.0, 'history': []}
+    grams = [[G.as_in_context(ctx) for G in styles_Y_gram] for ctx in ctxs]
+    start = time.perf_counter() - state['seconds']
+    with tqdm(total=num_iters, initial=state['iteration'], mininterval=5) as bar:
+        while state['iteration'] < num_iters:
+            for X in loader:
+                Xs = gluon.utils.split_and_load(X, ctxs)
+                with autograd.record():
+                    losses = [loss(net(x), x, *g) for x, g in zip(Xs, grams)]
+                autograd.backward([l[-1] for l in losses])
+                trainer.step(len(ctxs))  # each device's loss is already a batch mean
+                values = [sum(float(l[k].asscalar()) for l in losses) / len(ctxs) for k in range(4)]
+                state['iteration'] += 1
+                state['seconds'] = time.perf_counter() - start
+                state['history'].append([state['iteration'], state['seconds']] + values)
+                bar.set_postfix(content=values[0], style=values[1], tv=values[2], refresh=False)
+                bar.update()
+                if folder and (state['iteration'] % save_every == 0 or state['iteration'] == num_iters):
+                    save_checkpoint(folder, net, trainer, state)
+                if state['iteration'] == num_iters:
+                    break
+    return np.array(state['history'])
+
+
+# Defined in chapters/05_fast_style.ipynb
+def export_model(net, prefix):
+    """Write net as prefix-symbol.json and prefix-0000.params, loadable without its code."""
+    net.hybridize()
+    net(nd.zeros((1, 3, 64, 64), ctx=list(net.collect_params().values())[0].list_ctx()[0]))
+    net.export(str(prefix))
+    return Path(f'{prefix}-symbol.json'), Path(f'{prefix}-0000.params')
+
+
+def load_model(prefix, ctx):
+    """A network that export_model wrote, as a SymbolBlock."""
+    with warnings.catch_warnings():  # the input's type is not in the file: float32, as usual
+        warnings.simplefilter('ignore', UserWarning)
+        net = gluon.SymbolBlock.imports(f'{prefix}-symbol.json', ['data'],
+                                        f'{prefix}-0000.params', ctx=ctx)
+    net.hybridize(static_alloc=True)
+    return net
+
+
+def stylize_photo(model, img, ctx):
+    """A PIL image of any size through a transform network, in one forward pass."""
+    X = preprocess(img, img.size).as_in_context(ctx)
+    h, w = X.shape[2:]
+    # two stride-2 layers and two 2x upsamplings give back a multiple of 4: pad, then crop
+    X = nd.pad(X, mode='reflect', pad_width=(0, 0, 0, 0, 0, -h % 4, 0, -w % 4))
+    return postprocess(model(X)[:, :, :h, :w])

@@ -19,19 +19,28 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class Training:
+    crop: int            # square training crops, pixels
+    batch_size: int
+    num_iters: int
+    width: int           # channels of the transform network's first layer
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     stages: tuple        # progressive upscaling: each stage starts from the last result
     compare: Stage       # one problem, solved many ways, in the comparison chapters
+    train: Training      # the transform network of chapter 5
     lr: float = 0.3
     lr_decay_epoch: int = 50
 
 
 PROFILES = {
     'quick': Profile('quick', (Stage((300, 200), 200), Stage((600, 400), 60)),
-                     compare=Stage((150, 100), 100)),
+                     compare=Stage((150, 100), 100), train=Training(64, 2, 100, 16)),
     'full': Profile('full', (Stage((300, 200), 500), Stage((1200, 800), 300)),
-                    compare=Stage((300, 200), 500)),
+                    compare=Stage((300, 200), 500), train=Training(128, 4, 1000, 16)),
 }
 
 

@@ -100,3 +100,23 @@ def test_chapter_4_runs_every_preset_and_judges_them(site):
         assert row, name
         content, style, seconds = map(float, row.groups())
         assert content > 0 and style > 0 and seconds > 0
+
+
+def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site):
+    text = printed(executed(build.CHAPTERS / '05_fast_style.ipynb'))
+    train = profiles.PROFILES['quick'].train
+    assert f'stopped after {train.num_iters // 2} steps' in text
+    assert f'{train.num_iters} steps of {train.batch_size} crops of {train.crop} pixels' in text
+    total = re.search(r'total: +([\d.]+) -> +([\d.]+)', text)
+    assert total and float(total.group(2)) < float(total.group(1))
+    assert 'the same output: True' in text
+    assert re.search(r'1200x800 in [\d.]+ s', text)
+    for name in ['Tübingen', 'flower']:
+        rows = {}
+        for label in ['photograph', 'instance norm', 'batch norm']:
+            row = re.search(rf'^ *{name}, {label} +([\d.]+) +([\d.]+)$', text, re.M)
+            assert row, (name, label)
+            rows[label] = tuple(map(float, row.groups()))
+        assert rows['photograph'] == (0, 1)
+        content, style = rows['instance norm']
+        assert 0 < content < 1 and style < 0.8  # the shipped model moves it toward the painting

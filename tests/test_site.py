@@ -261,6 +261,17 @@ def test_the_copy_button_copies_the_code(site, open_page):
     assert len(code) > 5
 
 
+def test_on_a_phone_the_copy_button_covers_no_code(site, open_page):
+    _, chapters = site
+    page, _ = open_page(f'{chapters[0]}.html', PHONE)
+    gaps = page.evaluate('''() => [...document.querySelectorAll('.jp-CodeCell')]
+        .filter(cell => cell.querySelector('.d2l-copy')).map(cell => {
+            const button = cell.querySelector('.d2l-copy').getBoundingClientRect();
+            const code = cell.querySelector('.jp-InputArea-editor pre').getBoundingClientRect();
+            return code.top - button.bottom; })''')
+    assert gaps and min(gaps) >= 0
+
+
 def test_the_copy_button_falls_back_without_the_async_clipboard(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html')

@@ -1,0 +1,148 @@
+"""``d2lstyle train`` and ``d2lstyle transform``: chapter 5's transform network, from the
+command line. Training checkpoints as it goes and resumes where it stopped; the trained
+network is exported (symbol + params) with a JSON record of how it was made."""
+import json
+import os
+import platform
+import random
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import mxnet as mx
+import numpy as np
+
+from . import D2lStyleError, __version__, presets
+from . import mxnet as d2l
+from .atomic import atomic_write
+from .cli import settings, write_record
+from .images import read_image, save_image
+from .stylize import device
+from .weights import load_vgg, sha256
+
+MODELS = Path(__file__).parent / 'models'  # the models the package ships
+
+
+def shipped():
+    return sorted(p.name[:-len('-symbol.json')] for p in MODELS.glob('*-symbol.json'))
+
+
+def model_prefix(model):
+    """The export prefix of --model: a shipped model's name, PREFIX or PREFIX-symbol.json."""
+    text = str(model)
+    prefix = Path(text[:-len('-symbol.json')] if text.endswith('-symbol.json') else text)
+    if not prefix.parent.name and (MODELS / f'{prefix}-symbol.json').exists():
+        prefix = MODELS / prefix.name
+    for suffix in ('-symbol.json', '-0000.params'):
+        if not Path(f'{prefix}{suffix}').is_file():
+            raise D2lStyleError(
+                f'--model {model}: {prefix}{suffix} not found; give a shipped model '
+                f'({", ".join(shipped()) or "none"}) or the prefix of files that '
+                'd2lstyle train wrote (PREFIX-symbol.json and PREFIX-0000.params)')
+    return prefix
+
+
+def load(model, ctx):
+    prefix = model_prefix(model)
+    try:
+        return d2l.load_model(prefix, ctx)
+    except (mx.MXNetError, ValueError, json.JSONDecodeError, AssertionError) as err:
+        raise D2lStyleError(f'--model {model}: {prefix}-symbol.json or -0000.params is not a '
+                            f'network that d2lstyle train exported ({str(err).splitlines()[0]}); '
+                            'export it again') from None
+
+
+def transform(args):
+    ctx = device(args.device)
+    model = load(args.model, ctx)
+    img = read_image(args.input)
+    start = time.perf_counter()
+    save_image(d2l.stylize_photo(model, img, ctx), args.output)
+    print(f'{args.output}: {img.size[0]}x{img.size[1]} in {time.perf_counter() - start:.2f} s')
+    return 0
+
+
+def contexts(name, count):
+    if name == 'gpu':
+        device('gpu')  # the clear error when MXNet sees none
+        if count > mx.context.num_gpus():
+            raise D2lStyleError(f'--devices {count}: MXNet sees {mx.context.num_gpus()} GPUs')
+        return [mx.gpu(i) for i in range(count)]
+    return [mx.cpu(i) for i in range(count)]
+
+
+def train(args, argv):
+    ctxs = contexts(args.device, args.devices)
+    style_img = read_image(args.style)
+    loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
+    folder = Path(f'{args.output}.checkpoint')
+    check_resume(folder, args)  # after the inputs are known to be good: it may write
+    random.seed(args.seed)  # the crops
+    np.random.seed(args.seed)  # the shuffling
+    mx.random.seed(args.seed)  # the initial weights
+    loss, styles_Y_gram = d2l.perceptual_loss(load_vgg('vgg19', ctxs[0]), settings(args),
+                                              style_img, args.style_size, args.crop, ctxs[0])
+    loss.collect_params().reset_ctx(ctxs)
+    loss.hybridize(static_alloc=True)
+    net = d2l.TransformNet(args.width, args.norm)
+    net.initialize(mx.init.Xavier(), ctx=ctxs)
+    net.hybridize(static_alloc=True)
+    try:
+        history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
+                                          args.lr, ctxs, folder, args.save_every)
+    except KeyboardInterrupt:
+        print(f'd2lstyle: interrupted; run the same command again to resume from {folder}',
+              file=sys.stderr)
+        return 130
+    net.collect_params().reset_ctx(mx.cpu())
+    files = d2l.export_model(net, args.output)
+    write_record(record(args, argv, history, files), Path(f'{args.output}.json'))
+    print(f'wrote {", ".join(str(f) for f in files)} and {args.output}.json')
+    return 0
+
+
+# What a checkpoint's network and losses depend on: resuming with others would mix two runs.
+RESUME_SETTINGS = ('style', 'data', 'preset', 'content_weight', 'style_weight', 'tv_weight',
+                   'width', 'norm', 'crop', 'batch_size', 'style_size', 'lr')
+
+
+def check_resume(folder, args):
+    """Refuse to resume a checkpoint made with other settings; record them for a new one."""
+    mine = {k: str(getattr(args, k)) for k in RESUME_SETTINGS}
+    path = folder / 'settings.json'
+    if path.exists():
+        theirs = json.loads(path.read_text())
+        changed = [f'--{k.replace("_", "-")} {theirs.get(k)} -> {v}' for k, v in mine.items()
+                   if theirs.get(k) != v]
+        if changed:
+            raise D2lStyleError(f'{folder} holds a run with other settings ({"; ".join(changed)}); '
+                                'use its settings to resume it, or another --output (or delete '
+                                'the folder) to start afresh')
+    else:
+        with atomic_write(path) as f:
+            f.write(json.dumps(mine).encode())
+
+
+def cpu_model():
+    for line in Path('/proc/cpuinfo').read_text().splitlines():
+        if line.startswith('model name'):
+            return line.split(':', 1)[1].strip()
+    return platform.processor() or 'unknown CPU'
+
+
+def record(args, argv, history, files, points=50):
+    """How the model was made: the command, the data, the losses along the way (each point
+    the mean of a window of steps, stamped with the window's last step)."""
+    every = max(1, len(history) // points)
+    windows = [history[i:i + every] for i in range(0, len(history), every)]
+    names = ('iteration', 'seconds', 'content', 'style', 'tv', 'total')
+    losses = [dict(zip(names, map(float, [*w[-1, :2], *w[:, 2:].mean(axis=0)]))) for w in windows]
+    return {'command': 'd2lstyle ' + shlex.join(argv), 'settings': vars(args),
+            'data': sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
+            'iterations': int(history[-1, 0]), 'seconds': round(float(history[-1, 1]), 1),
+            'losses': losses,
+            'machine': f'{os.cpu_count()} cores of {cpu_model()}, {mx.context.num_gpus()} GPUs',
+            'files': {f.name: sha256(f) for f in files},
+            'versions': {'d2lstyle': __version__, 'mxnet': mx.__version__,
+                         'python': platform.python_version()}}

@@ -565,6 +565,8 @@ class PhotoFolder(gluon.data.Dataset):
     """The photographs in a folder (PNG or JPEG, not in subfolders) as HWC uint8 NDArrays."""
 
     def __init__(self, root):
+        if not Path(root).is_dir():
+            raise D2lStyleError(f'{root}: not a folder; give a folder of training photographs')
         self.paths = sorted(p for p in Path(root).iterdir() if p.suffix.lower() in SUFFIXES)
         if not self.paths:
             raise D2lStyleError(f'{root}: no .png or .jpg photographs in this folder; give a '

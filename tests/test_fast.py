@@ -138,10 +138,12 @@ def test_an_exported_network_loads_and_gives_the_same_image(tmp_path):
     assert np.allclose(loaded(X).asnumpy(), net(X).asnumpy(), atol=1e-5)
 
 
-def test_a_folder_without_photos_is_refused(tmp_path):
+def test_a_folder_without_photos_or_no_folder_is_refused(tmp_path):
     (tmp_path / 'notes.txt').write_text('no photos here')
     with pytest.raises(D2lStyleError, match='no .png or .jpg photographs'):
         d2l.PhotoFolder(tmp_path)
+    with pytest.raises(D2lStyleError, match='not a folder'):
+        d2l.PhotoFolder(tmp_path / 'notes.txt')
 
 
 def test_the_shipped_model_is_small_recorded_and_stylizes(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
-from . import D2lStyleError, __version__, presets
+from . import D2lStyleError, __version__
 from . import mxnet as d2l
 from .atomic import atomic_write
 from .cli import settings, write_record
@@ -47,7 +47,7 @@ def load(model, ctx):
     prefix = model_prefix(model)
     try:
         return d2l.load_model(prefix, ctx)
-    except (mx.MXNetError, ValueError, json.JSONDecodeError, AssertionError) as err:
+    except (mx.MXNetError, ValueError, AssertionError) as err:  # JSONDecodeError is a ValueError
         raise D2lStyleError(f'--model {model}: {prefix}-symbol.json or -0000.params is not a '
                             f'network that d2lstyle train exported ({str(err).splitlines()[0]}); '
                             'export it again') from None

@@ -1,7 +1,6 @@
 """Chapter 5: the transform network, its loss, training (resumable, data-parallel), export,
 the shipped model, and the train/transform commands with their errors."""
 import json
-import shutil
 
 import mxnet as mx
 import numpy as np
@@ -49,7 +48,7 @@ def test_upsample_repeats_each_pixel_in_a_2x2_block():
         [0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]]
 
 
-def test_perceptual_loss_of_one_image_is_chapter_2s_style_loss(vgg, setup):
+def test_perceptual_loss_of_one_image_is_chapter_2s_style_loss(setup):
     loss, grams = setup
     photo = nd.random.normal(shape=(1, 3, 64, 64))
     Y_hat = photo + 0.3 * nd.random.normal(shape=photo.shape)

@@ -45,7 +45,7 @@ def optimisation_seconds(steps):
         step = mxnet_step('fast', stage.image_shape)
         step()  # builds the graph
         times = seconds(step, steps)
-        stages.append({'shape': list(stage.image_shape), 'steps': stage.num_epochs,
+        stages.append({'shape': list(stage.image_shape), 'steps': stage.num_steps,
                        'seconds_per_step': statistics.median(times), 'timed': times})
     return stages
 

@@ -66,7 +66,7 @@ def make_parser():
                    "and each iteration is one evaluation, line-search trials included; "
                    "default: the preset's)")
     s.add_argument('--lr', type=positive, help="learning rate (default: the preset's)")
-    s.add_argument('--lr-decay-epoch', type=positive_int, default=50,
+    s.add_argument('--lr-decay-steps', '--lr-decay-epoch', type=positive_int, default=50,
                    help='multiply the learning rate by 0.8 this often (default: 50)')
     s.add_argument('--original-colors', action='store_true',
                    help="keep the content's colours, transfer only luminance")

@@ -16,12 +16,12 @@ def _in_notebook():
 class Animator:
     """Loss curves and the current image, redrawn in the notebook while training runs.
 
-    The title doubles as the progress indicator: epoch, seconds per epoch, time left.
+    The title doubles as the progress indicator: step, seconds per step, time left.
     """
 
-    def __init__(self, num_epochs, legend=('content', 'style', 'TV'), figsize=(10, 3.2)):
-        self.num_epochs, self.legend = num_epochs, legend
-        self.epochs, self.losses, self.frames = [], [], []
+    def __init__(self, num_steps, legend=('content', 'style', 'TV'), figsize=(10, 3.2)):
+        self.num_steps, self.legend = num_steps, legend
+        self.steps, self.losses, self.frames = [], [], []
         self.start = time.time()
         self.fig, (self.ax_loss, self.ax_img) = plt.subplots(
             1, 2, figsize=figsize, gridspec_kw={'width_ratios': [1.1, 1]})
@@ -29,11 +29,11 @@ class Animator:
         if not self.live:
             plt.close(self.fig)  # outside a notebook keep the numbers, draw nothing
 
-    def add(self, epoch, losses, image=None):
-        self.epochs.append(epoch)
+    def add(self, step, losses, image=None):
+        self.steps.append(step)
         self.losses.append([float(v) for v in losses])
         if image is not None:
-            self.frames.append((epoch, image))
+            self.frames.append((step, image))
         if self.live:
             from IPython import display
             self._draw()
@@ -41,24 +41,24 @@ class Animator:
             display.clear_output(wait=True)
 
     def progress(self):
-        epoch = self.epochs[-1]
-        per_epoch = (time.time() - self.start) / max(epoch, 1)
-        left = per_epoch * (self.num_epochs - epoch)
-        return f'epoch {epoch}/{self.num_epochs}, {per_epoch:.2f} s/epoch, {left:.0f} s left'
+        step = self.steps[-1]
+        per_step = (time.time() - self.start) / max(step, 1)
+        left = per_step * (self.num_steps - step)
+        return f'step {step}/{self.num_steps}, {per_step:.2f} s/step, {left:.0f} s left'
 
     def _draw(self):
         self.ax_loss.cla()
         for i, name in enumerate(self.legend):
-            self.ax_loss.semilogy(self.epochs, [ls[i] for ls in self.losses], label=name)
-        self.ax_loss.set_xlim(0, self.num_epochs)
-        self.ax_loss.set_xlabel('epoch')
+            self.ax_loss.semilogy(self.steps, [ls[i] for ls in self.losses], label=name)
+        self.ax_loss.set_xlim(0, self.num_steps)
+        self.ax_loss.set_xlabel('step')
         self.ax_loss.set_ylabel('weighted loss')
         self.ax_loss.legend(loc='upper right')
         self.ax_loss.set_title(self.progress(), fontsize=9)
         if self.frames:
             self.ax_img.cla()
             self.ax_img.imshow(self.frames[-1][1])
-            self.ax_img.set_title(f'image at epoch {self.frames[-1][0]}', fontsize=9)
+            self.ax_img.set_title(f'image at step {self.frames[-1][0]}', fontsize=9)
             self.ax_img.axis('off')
 
 

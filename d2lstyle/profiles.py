@@ -15,14 +15,14 @@ ENV_VAR = 'D2LSTYLE_PROFILE'
 @dataclass(frozen=True)
 class Stage:
     image_shape: tuple   # (width, height)
-    num_epochs: int
+    num_steps: int
 
 
 @dataclass(frozen=True)
 class Training:
     crop: int            # square training crops, pixels
     batch_size: int
-    num_iters: int
+    num_steps: int
     width: int           # channels of the transform network's first layer
 
 
@@ -33,7 +33,7 @@ class Profile:
     compare: Stage       # one problem, solved many ways, in the comparison chapters
     train: Training      # the transform network of chapter 5
     lr: float = 0.3
-    lr_decay_epoch: int = 50
+    lr_decay_steps: int = 50
 
 
 PROFILES = {

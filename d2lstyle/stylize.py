@@ -97,7 +97,7 @@ class Run:
             if self.preset.optimizer == 'lbfgs':
                 d2l.lbfgs(f, X, iterations)
             else:
-                adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_epoch))
+                adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
                 bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
                 d2l.gradient_descent(f, X, adam, iterations, bounds=bounds)
 

@@ -3,6 +3,7 @@
 Every test but the two on the real chapters builds a tiny book of plain-Python notebooks
 under tmp_path (``build.main(argv, root=...)``), so none needs MXNet or touches chapters/.
 """
+import ast
 import base64
 import io
 import json
@@ -59,14 +60,44 @@ def test_saved_code_takes_only_marked_cells_in_order(book):
                  'x = 1  #@save', new_markdown_cell('#@save\nnot code'))
     b = notebook(book / 'chapters', '02_b', 'y = 2', '#@save\nimport os', '#@save  \n\nZ = 3\n\n')
     assert build.saved_code([a, b]) == (
-        build.SAVED_HEADER + '\n\n'
-        '# Defined in chapters/01_a.ipynb\ndef f():\n    return 1\n\n\n'
-        '# Defined in chapters/02_b.ipynb\nimport os\n\n\n'
-        '# Defined in chapters/02_b.ipynb\nZ = 3\n')
+        build.SAVED_HEADER + 'import os\n\n\n'
+        '# Defined in chapters/01_a.ipynb, section "01_a"\ndef f():\n    return 1\n\n\n'
+        '# Defined in chapters/02_b.ipynb, section "02_b"\nZ = 3\n')
     header = build.SAVED_HEADER
     assert 'build.py' in header and '#@save' in header and 'do not edit' in header
     assert 'python build.py --save-only' in header
-    assert 'd2l = sys.modules[__name__]' in header  # later chapters' d2l.name works
+
+
+def test_a_cell_with_several_marks_gives_each_definition_its_back_link(book):
+    path = notebook(book / 'chapters', '01_a',
+                    new_markdown_cell('## Losses\n\nText.'),
+                    '#@save\nimport math\n\n\n#@save\ndef f():\n    return math.pi\n\n\n'
+                    '# a reason\n#@save\nclass C:\n    pass\n\nA = 1\nB = 2',
+                    new_markdown_cell('### Details'),
+                    '#@save\nfrom pathlib import Path\nimport d2lstyle\ndef g():\n    return Path')
+    code = build.saved_code([path])
+    assert '#@save' not in code.replace(build.SAVED_HEADER, '')
+    link = '# Defined in chapters/01_a.ipynb, section "{}"\n'
+    assert link.format('Losses') + 'def f():' in code
+    assert link.format('Losses') + '# a reason\nclass C:' in code
+    assert link.format('Losses') + 'A = 1\nB = 2\n' in code  # a run of statements: one link
+    assert link.format('Details') + 'def g():' in code
+    head = code[:code.index('\n\n\n')]
+    assert head.endswith('\nimport math\nfrom pathlib import Path\nimport d2lstyle')
+    compile(code, 'generated', 'exec')
+
+
+def test_the_package_has_no_stray_marker_and_a_back_link_for_every_definition():
+    code = (build.PACKAGE / 'mxnet.py').read_text()
+    assert '#@save' not in code.replace(build.SAVED_HEADER, '')
+    lines, end = code.splitlines(), 0
+    for node in ast.parse(code).body:
+        gap = lines[end:node.lineno - 1]  # from the previous statement to this one
+        end = node.end_lineno
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            links = [l for l in gap if l.startswith('# Defined in')]
+            assert len(links) == 1, f'{node.name} has {len(links)} back-links'
+            assert re.fullmatch(r'# Defined in chapters/\d\d_\w+\.ipynb, section ".+"', links[0])
 
 
 def test_save_code_writes_only_when_the_text_changes(book):
@@ -542,7 +573,7 @@ def test_chapter_pages_have_the_book_sidebar_and_their_own_outline(site):
     assert re.findall(r'<a [^>]*href="(\d\d_\w)\.html"', bar) == [name for name, _ in CHAPTERS]
     assert re.findall(r'<a [^>]*aria-current="page"[^>]*>', bar) == [
         '<a aria-current="page" href="02_b.html">']  # (nbconvert sorts the attributes)
-    for target in ('gallery.html', 'credits.html', build.PACKAGE_ZIP, 'index.html'):
+    for target in ('gallery.html', 'credits.html', build.BOOK_ZIP, 'index.html'):
         assert f'href="{target}"' in bar and (out / target).exists()
     assert '_static/book.css' in page and '_static/book.js' in page
     assert (out / '_static' / 'book.js').read_text() == (build.ASSETS / 'book.js').read_text()
@@ -574,11 +605,38 @@ def test_long_outputs_are_folded_short_ones_are_not(book):
     assert 'short' in body
 
 
-def test_the_package_zip_holds_the_sources_and_is_reproducible(book):
+def test_the_book_zip_holds_what_the_chapters_need_and_is_reproducible(book):
     (book / 'd2lstyle' / 'notes.txt').write_text('not a module')
-    data = build.package_zip(book)
+    (book / 'benchmarks').mkdir()
+    (book / 'benchmarks' / 'step.json').write_text('{}')
+    (book / 'benchmarks' / 'step.py').write_text('not for readers')
+    (book / 'requirements.txt').write_text('mxnet==1.9.1\n')
+    notebook(book / 'chapters', '01_a', "open('../img/dot.png').read()",
+             new_markdown_cell("Text that quotes '../img/none.png' is not a file the code reads."))
+    nb = nbformat.read(book / 'chapters' / '01_a.ipynb', 4)
+    nb.cells[1].outputs = [new_output('stream', text='ran')]
+    nbformat.write(nb, book / 'chapters' / '01_a.ipynb')
+    data = build.book_zip(book)
+    folder = build.BOOK_FOLDER
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.namelist() == ['d2lstyle/__init__.py', 'd2lstyle/profiles.py']
-        assert archive.read('d2lstyle/profiles.py') == b'x = 1\n'
+        assert archive.namelist() == [f'{folder}/{name}' for name in [
+            'README.md', 'requirements.txt', 'chapters/01_a.ipynb', 'd2lstyle/__init__.py',
+            'd2lstyle/profiles.py', 'img/CREDITS.md', 'img/dot.png', 'benchmarks/step.json']]
+        assert archive.read(f'{folder}/d2lstyle/profiles.py') == b'x = 1\n'
+        assert 'Python 3.10 or 3.11' in archive.read(f'{folder}/README.md').decode()
+        chapter = nbformat.reads(archive.read(f'{folder}/chapters/01_a.ipynb').decode(), 4)
+        assert build.check_clean(book / 'chapters' / '01_a.ipynb') != []
+        assert chapter.cells[1].outputs == []  # stripped in the download
+        assert build.files_beside(chapter) == ['img/dot.png']
     os.utime(book / 'd2lstyle' / 'profiles.py', (0, 0))
-    assert build.package_zip(book) == data
+    assert build.book_zip(book) == data
+
+
+def test_a_chapter_page_says_what_its_notebook_needs_beside_it(book):
+    path = notebook(book / 'chapters', '01_a', "x = read('../img/dot.png')\ny = '../benchmarks/a.json'")
+    body = build.chapter_html(nbformat.read(path, 4), path, 'A')
+    line = re.search(r'<p class="d2l-needs">(.*?)</p>', body, re.S).group(1)
+    assert f'href="{build.BOOK_ZIP}"' in line and '<code>chapters/01_a.ipynb</code>' in line
+    assert '<code>img/dot.png</code>, <code>benchmarks/a.json</code>' in line
+
+

@@ -94,7 +94,7 @@ def test_training_lowers_the_loss_and_resumes_where_it_stopped(setup, tmp_path):
     folder = tmp_path / 'ck'
     first = d2l.train_transform_net(new_net(), loss, grams, loader, 4, 1e-3, [mx.cpu()],
                                     folder, save_every=2)
-    assert json.loads((folder / 'state.json').read_text())['iteration'] == 4
+    assert json.loads((folder / 'state.json').read_text())['step'] == 4
     assert sorted(p.name for p in folder.iterdir()) == [
         'net-0000004.params', 'state.json', 'trainer-0000004.states']
     resumed = new_net(seed=5)

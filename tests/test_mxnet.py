@@ -121,9 +121,9 @@ def test_generated_image_is_its_own_trainable_parameter():
     np.testing.assert_allclose(gen.weight.grad().asnumpy(), 2 * x, rtol=1e-6)
 
 
-def test_learning_rate_decays_by_0_8_every_lr_decay_epoch_steps():
+def test_learning_rate_decays_by_0_8_every_lr_decay_steps_steps():
     X = nd.zeros((1, 3, 4, 4))
-    gen, _, trainer = d2l.get_inits(X, lr=0.3, lr_decay_epoch=3, styles_Y=[X])
+    gen, _, trainer = d2l.get_inits(X, lr=0.3, lr_decay_steps=3, styles_Y=[X])
     used = []
     for _ in range(10):
         with autograd.record():
@@ -153,7 +153,7 @@ def test_a_short_real_style_transfer_lowers_the_style_loss(net):
     features, content_X, contents_Y, styles_Y = tubingen_problem(
         net, 'starry_night.jpg', (150, 100))
     output, animator = d2l.train(features, content_X, contents_Y, styles_Y, lr=0.3,
-                                 num_epochs=60, lr_decay_epoch=50)
+                                 num_steps=60, lr_decay_steps=50)
     assert output.shape == content_X.shape and len(animator.frames) == 6
     assert animator.losses[-1][1] < animator.losses[0][1]  # still falling after epoch 10
     grams = [d2l.gram(Y) for Y in styles_Y]
@@ -170,7 +170,7 @@ def test_profiles_come_from_one_environment_variable(monkeypatch):
     monkeypatch.setenv(profiles.ENV_VAR, 'full')
     full = profiles.current()
     assert [s.image_shape for s in full.stages] == [(300, 200), (1200, 800)]
-    assert [s.num_epochs for s in full.stages] == [500, 300]
+    assert [s.num_steps for s in full.stages] == [500, 300]
     monkeypatch.setenv(profiles.ENV_VAR, 'fast')
     with pytest.raises(D2lStyleError, match="D2LSTYLE_PROFILE='fast'.*quick, full"):
         profiles.current()

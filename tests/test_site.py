@@ -22,6 +22,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 from PIL import Image, ImageStat
 
 import build
+from conftest import BOOK_BUILD
 from test_build import make_book, notebook
 
 pytestmark = pytest.mark.browser
@@ -67,7 +68,7 @@ def site(request, tmp_path_factory):
         build.main(['--out', str(root / 'site')], root=root)
         return root / 'site', ['01_first', '02_second']
     # The real book: cached chapters if test_book.py (or make book) ran them already.
-    done = subprocess.run([sys.executable, 'build.py', '--profile', 'quick'], cwd=build.ROOT,
+    done = subprocess.run([sys.executable, *BOOK_BUILD], cwd=build.ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     return build.BUILD / 'site', [p.stem for p in build.find_chapters()]
@@ -199,7 +200,7 @@ def test_every_internal_link_resolves(site, server, open_page):
                 ids = {fragment, unquote(fragment)}
                 assert any(f'id="{i}"' in body for i in ids), (name, url)
     assert any(url.endswith('.ipynb') for url in checked)
-    assert any(url.endswith(build.PACKAGE_ZIP) for url in checked)
+    assert any(url.endswith(build.BOOK_ZIP) for url in checked)
 
 
 def fetch(url):

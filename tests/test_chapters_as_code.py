@@ -1,0 +1,85 @@
+"""The chapters run as they read: every #@save cell runs where it stands, and later cells call
+the chapter's own definitions, so that a student's edit of one takes effect.
+
+A #@save cell may use only what earlier #@save cells of its notebook define or import (earlier
+chapters' code as ``d2l.name``): then it runs in the notebook and in the generated package alike.
+
+Static checks of the notebooks' code (no kernel): each is also shown to catch the defect.
+"""
+import builtins
+import re
+import symtable
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+import build
+
+def code_of(cell):
+    """A code cell's Python, without IPython's %magic and !shell lines."""
+    return '\n'.join(l for l in cell.source.splitlines() if not l.lstrip().startswith(('%', '!')))
+
+
+def is_saved(cell):
+    return cell.source.lstrip().startswith(build.SAVE_MARK)
+
+
+def bound_and_free(code):
+    """Names the code binds at its top level, and names it reads without binding them."""
+    top = symtable.symtable(code, '<cell>', 'exec')
+    bound = {s.get_name() for s in top.get_symbols()
+             if s.is_assigned() or s.is_imported() or s.is_namespace()}
+
+    def read(table):
+        names = {s.get_name() for s in table.get_symbols() if s.is_referenced()
+                 and (s.is_global() or (table is top and not s.is_local()))}
+        return names.union(*(read(child) for child in table.get_children()))
+    return bound, read(top) - bound
+
+
+def unbound_in_saved_cells(nb):
+    """(cell index, names) for each #@save cell that reads names no earlier #@save cell binds."""
+    known, problems = set(dir(builtins)), []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != 'code' or not is_saved(cell):
+            continue
+        bound, free = bound_and_free(code_of(cell))
+        if free - known:
+            problems.append((i, sorted(free - known)))
+        known |= bound
+    return problems
+
+
+def copies_called(nb):
+    """(cell index, name) wherever a cell calls d2l.name for a name this notebook defines."""
+    own = set()
+    for cell in nb.cells:
+        if cell.cell_type == 'code' and is_saved(cell):
+            own |= bound_and_free(code_of(cell))[0]
+    return [(i, name) for i, cell in enumerate(nb.cells) if cell.cell_type == 'code'
+            for name in re.findall(r'\bd2l\.(\w+)', code_of(cell)) if name in own]
+
+
+CHAPTERS = build.find_chapters()
+
+
+@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)
+def test_every_saved_cell_needs_only_names_its_notebook_defined_before(path):
+    assert unbound_in_saved_cells(nbformat.read(path, as_version=4)) == []
+
+
+@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)
+def test_no_cell_calls_the_package_copy_of_the_chapters_own_code(path):
+    assert copies_called(nbformat.read(path, as_version=4)) == []
+
+
+def test_the_checks_catch_both_defects():
+    nb = new_notebook(cells=[new_code_cell(c) for c in [
+        '#@save\nimport numpy as np\nfrom d2lstyle import mxnet as d2l',
+        '%matplotlib inline\nimport json\nctx = 1',
+        '#@save\ndef scale(x, k=2):\n    return np.asarray(x) * k + offset + ctx',
+        '#@save\nclass Block(d2l.StyleLoss):\n    def f(self):\n        return gram(self) + [y for y in ys]',
+        'offset = 1\nprint(d2l.scale([1]), scale([1]), d2l.gram)']])
+    assert unbound_in_saved_cells(nb) == [(2, ['ctx', 'offset']), (3, ['gram', 'ys'])]
+    assert copies_called(nb) == [(4, 'scale')]

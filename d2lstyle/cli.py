@@ -126,7 +126,7 @@ def check_fast(args):
     if args.command == 'transform':
         if args.output.suffix.lower() not in SUFFIXES:
             raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
-        if args.output.resolve() == args.input.resolve():
+        if real_path(args.output) == real_path(args.input):
             raise D2lStyleError(f'{args.output}: the output would overwrite the input; '
                                 'choose another output path')
     else:
@@ -149,7 +149,7 @@ def check(args):
         raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
     inputs = [args.content, *args.styles] + ([Path(args.init)] if is_path(args.init) else [])
     for path in inputs:
-        if path.resolve() == args.output.resolve():
+        if real_path(path) == real_path(args.output):
             raise D2lStyleError(f'{args.output}: the output would overwrite an input; '
                                 'choose another output path')
     if args.iterations is None:
@@ -167,6 +167,15 @@ def check(args):
         raise D2lStyleError(f'--preset {args.preset} names layers of '
                             f'{", ".join(preset.backbones)} only, not of {args.backbone}; '
                             'leave out --backbone or choose another preset')
+
+
+def real_path(path):
+    """``path`` with every symbolic link followed, or a clear error for a loop of them."""
+    try:
+        return Path(path).resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop, 3.13 OSError
+        raise D2lStyleError(f'{path}: a loop of symbolic links, which leads to no file; '
+                            'point the link at a real file') from None
 
 
 def is_path(init):

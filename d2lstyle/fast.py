@@ -12,16 +12,19 @@ from pathlib import Path
 
 import mxnet as mx
 import numpy as np
+from PIL import Image
 
-from . import D2lStyleError, __version__
+from . import D2lStyleError, __version__, memory
 from . import mxnet as d2l
 from .atomic import atomic_write
 from .cli import settings, write_record
 from .images import read_image, save_image
-from .stylize import device
+from .stylize import VGG_CHANNELS, device
 from .weights import load_vgg, sha256
 
 MODELS = Path(__file__).parent / 'models'  # the models the package ships
+SAMPLE = 100  # photographs whose size the training plan is checked against
+WIDTH_CALIBRATED = 16  # the --width at which memory.MODELS['train'] was measured
 
 
 def shipped():
@@ -57,10 +60,39 @@ def transform(args):
     ctx = device(args.device)
     model = load(args.model, ctx)
     img = read_image(args.input)
+    w, h = img.size
+    fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
+    memory.check_fits('transform', w * h / 1e6, f'{args.input} ({w}x{h})',
+                      f'downscale it first (a long side of at most about {fits} fits now)'
+                      if fits else 'free some memory first', ctx)
     start = time.perf_counter()
     save_image(d2l.stylize_photo(model, img, ctx), args.output)
     print(f'{args.output}: {img.size[0]}x{img.size[1]} in {time.perf_counter() - start:.2f} s')
     return 0
+
+
+def check_training_plan(args, ctx):
+    """Refuse a crop that no photograph can give or a step that cannot fit, before anything is
+    written. The photographs' sizes come from the headers of the first ``SAMPLE`` of them."""
+    sizes = []
+    for path in d2l.PhotoFolder(args.data).paths[:SAMPLE]:
+        try:
+            with Image.open(path) as img:
+                sizes.append(min(img.size))
+        except (OSError, SyntaxError, ValueError):
+            continue  # the loader reports a bad photo when it meets it
+    if sizes and args.crop > max(sizes):
+        raise D2lStyleError(f'--crop {args.crop}: larger than every photograph in {args.data} '
+                            f'(the largest short side is {max(sizes)} pixels); use a --crop of '
+                            f'at most {max(sizes) // 4 * 4}')
+    per_device = args.batch_size // args.devices
+    what = f'--crop {args.crop} with --batch-size {args.batch_size}'
+    advice = 'use a smaller --crop or --batch-size'
+    # VGG sees each generated image and its photograph: two images per crop
+    memory.check_elements(2 * per_device * VGG_CHANNELS * args.crop ** 2, what, advice)
+    megapixels = per_device * args.crop ** 2 / 1e6 * max(1, args.width / WIDTH_CALIBRATED)
+    memory.check_fits('train', megapixels, f'{what} and --width {args.width}',
+                      advice + ' or --width', ctx)
 
 
 def contexts(name, count):
@@ -76,6 +108,7 @@ def train(args, argv):
     ctxs = contexts(args.device, args.devices)
     style_img = read_image(args.style)
     loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
+    check_training_plan(args, ctxs[0])
     folder = Path(f'{args.output}.checkpoint')
     check_resume(folder, args)  # after the inputs are known to be good: it may write
     random.seed(args.seed)  # the crops

@@ -11,6 +11,7 @@ wrong and what to do. Whatever can be used is converted to 8-bit RGB:
 * CMYK is converted by Pillow; the camera's EXIF orientation is applied, so a portrait photo
   is portrait.
 """
+import errno
 import os
 import re
 import warnings
@@ -76,6 +77,9 @@ def _load(path):
         raise ImageError(f'{path}: not an image file Pillow can read; '
                          'give a PNG or JPEG') from None
     except (OSError, SyntaxError, ValueError) as err:
+        if getattr(err, 'errno', None) == errno.ELOOP:
+            raise ImageError(f'{path}: a loop of symbolic links, which leads to no file; '
+                             'point the link at a real file') from None
         raise ImageError(f'{path}: corrupt or truncated image ({err}); '
                          're-export or download it again') from None
 

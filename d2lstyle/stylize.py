@@ -8,13 +8,14 @@ import mxnet as mx
 from PIL import Image
 from tqdm import tqdm
 
-from . import D2lStyleError, weights
+from . import D2lStyleError, memory, weights
 from . import mxnet as d2l
 from .cli import Diverged, is_path, record_header, stage_shape, write_record
 from .images import check_shape, read_image, save_image
 
 # A step whose loss is this many times the first one has left the basin: stop there.
 EXPLODED = 1e3
+VGG_CHANNELS = 64  # of conv1_1 and conv1_2, at full resolution: the largest arrays of a step
 
 
 def device(name):
@@ -44,6 +45,7 @@ class Run:
         self.init_img = read_image(args.init) if is_path(args.init) else None
         self.shapes = self.stage_shapes()
         self.ctx = device(args.device)
+        self.check_memory()
         backbone = args.backbone or preset.backbones[0]
         self.content_layers, self.style_layers = d2l.preset_layers(preset, backbone)
         self.net = d2l.truncated_net(weights.load_vgg(backbone, self.ctx), self.content_layers,
@@ -80,6 +82,23 @@ class Run:
                                         f'{s[0]}x{s[1]}: {err}') from None
             shapes.append(shape)
         return shapes
+
+    def check_memory(self):
+        """Refuse a plan whose largest stage (or style image) cannot fit, before any work."""
+        (w, h), size = max(zip(self.shapes, self.args.size), key=lambda s: math.prod(s[0]))
+        style = self.style_shape((w, h))
+        pixels = max(w * h, math.prod(style))
+        if math.prod(style) > w * h:
+            what = (f'--style-scale {self.args.style_scale:g} (a {style[0]}x{style[1]} style '
+                    f'image for the {w}x{h} stage of --size {size})')
+            advice = 'use a smaller --style-scale'
+        else:
+            fits = memory.largest_side('stylize', min(w, h) / max(w, h), self.ctx)
+            what = f'--size {size} (a {w}x{h} image)'
+            advice = (f'use a smaller --size (at most about {fits} fits now)' if fits
+                      else 'free some memory first')
+        memory.check_elements(VGG_CHANNELS * pixels, what, advice)
+        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx)
 
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)

@@ -1,0 +1,102 @@
+"""Peak memory of the three commands against the size of what they compute, for d2lstyle/memory.py.
+
+    .venv/bin/python benchmarks/memory.py [--quick]
+
+Each run is a fresh process (``d2lstyle ...`` with two steps), whose peak resident memory is
+read from /proc/self/status (VmHWM) when it ends. (Not ``ru_maxrss``: Linux folds the
+parent's resident memory into a child's at exec, so under a large parent it reads high.) For each command it fits peak = base + slope x
+size by least squares (size: megapixels of the largest stage for ``stylize`` and ``transform``,
+crop pixels times images per step for ``train``) and prints the fit beside the constants
+that d2lstyle/memory.py estimates with, which must lie above every measured peak.
+Writes ``benchmarks/memory.json``.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTO, PAINTING = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
+MEASURE = ('import re, sys; from d2lstyle import cli; code = cli.main(sys.argv[1:]); '
+           'status = open("/proc/self/status").read(); '
+           'print("peak_kb", re.search(r"VmHWM:\\s*(\\d+) kB", status).group(1)); sys.exit(code)')
+
+
+def peak_gb(argv):
+    """Peak resident memory of ``d2lstyle ARGV`` in a process of its own, in GB."""
+    done = subprocess.run([sys.executable, '-c', MEASURE, *map(str, argv)], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f'd2lstyle {" ".join(map(str, argv))} failed:\n{done.stderr}')
+    return int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9
+
+
+def stylize_runs(sizes, out):
+    from d2lstyle.stylize import stage_shape
+    from PIL import Image
+    for size in sizes:
+        width, height = stage_shape(Image.open(PHOTO).size, size)
+        for optimizer in ('adam', 'lbfgs'):
+            gb = peak_gb(['stylize', PHOTO, PAINTING, '-o', out / 'out.png', '--size', size,
+                          '--iterations', 2, '--optimizer', optimizer])
+            yield {'command': 'stylize', 'optimizer': optimizer, 'size': size,
+                   'megapixels': width * height / 1e6, 'peak_gb': gb}
+
+
+def transform_runs(sizes, out):
+    for size in sizes:
+        photo = out / f'photo_{size}.png'
+        Image = __import__('PIL.Image', fromlist=['Image'])
+        Image.open(PHOTO).resize((size, size * 2 // 3)).save(photo)
+        gb = peak_gb(['transform', '--model', 'starry_night', photo, out / 'out.png'])
+        yield {'command': 'transform', 'size': size, 'megapixels': size * (size * 2 // 3) / 1e6,
+               'peak_gb': gb}
+
+
+def train_runs(crops, out):
+    for crop in crops:
+        gb = peak_gb(['train', PAINTING, '-o', out / f'model_{crop}', '--iterations', 2,
+                      '--crop', crop, '--batch-size', 2, '--save-every', 1000])
+        yield {'command': 'train', 'crop': crop, 'megapixels': 2 * crop * crop / 1e6,
+               'peak_gb': gb}
+
+
+def fit(rows):
+    x = np.array([r['megapixels'] for r in rows])
+    y = np.array([r['peak_gb'] for r in rows])
+    slope, base = np.polyfit(x, y, 1)
+    return {'base_gb': float(base), 'gb_per_megapixel': float(slope)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--quick', action='store_true', help='smaller sizes, for a first look')
+    parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'memory.json')
+    args = parser.parse_args(argv)
+    sizes = [150, 300, 600] if args.quick else [300, 600, 1200]
+    crops = [64, 128] if args.quick else [64, 128, 256]
+    sys.path.insert(0, str(ROOT))
+    from d2lstyle import memory
+    report = {'runs': [], 'fits': {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for runs in (stylize_runs(sizes, Path(tmp)), transform_runs(sizes, Path(tmp)),
+                     train_runs(crops, Path(tmp))):
+            for row in runs:
+                print(json.dumps(row), flush=True)
+                report['runs'].append(row)
+    for command in ('stylize', 'transform', 'train'):
+        rows = [r for r in report['runs'] if r['command'] == command]
+        report['fits'][command] = fit(rows)
+        model = memory.MODELS[command]
+        worst = max(r['peak_gb'] / model.need_gb(r['megapixels']) for r in rows)
+        print(f'{command:>9}: measured {report["fits"][command]}; d2lstyle/memory.py uses '
+              f'{model}; highest peak / estimate {worst:.2f} (must be below 1)')
+    args.out.write_text(json.dumps(report, indent=1) + '\n')
+
+
+if __name__ == '__main__':
+    main()

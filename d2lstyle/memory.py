@@ -1,0 +1,85 @@
+"""Will a run fit in memory? An estimate made before anything is allocated.
+
+A run that does not fit would allocate until the operating system kills it, with no message
+and the machine thrashing on the way. So each command estimates its peak memory from the size
+of what it computes, and refuses a plan that cannot fit in the memory available now, in one
+line that says what it needs, what there is, and what to do.
+
+The estimates are straight lines, peak = base + slope x megapixels, fitted to the peaks that
+``benchmarks/memory.py`` measured (MXNet 1.9 on the CPU) and rounded up; that script checks
+that every measured peak stays below them, and so does a test at two sizes.
+"""
+import math
+import os
+from dataclasses import dataclass
+
+from . import D2lStyleError
+
+# MXNet keeps the element count of an array in a signed 32-bit integer.
+MAX_ELEMENTS = 2 ** 31 - 1
+GB = 1e9
+
+
+@dataclass(frozen=True)
+class Model:
+    base_gb: float            # the process, MXNet and the network's weights
+    gb_per_megapixel: float   # activations and their gradients, per megapixel computed
+
+    def need_gb(self, megapixels):
+        return self.base_gb + self.gb_per_megapixel * megapixels
+
+
+# stylize: megapixels of the largest stage (or style image); transform: of the photograph;
+# train: of one step's crops (crop x crop x batch size).
+MODELS = {
+    'stylize': Model(base_gb=0.8, gb_per_megapixel=4.6),
+    'transform': Model(base_gb=0.45, gb_per_megapixel=0.75),
+    'train': Model(base_gb=0.75, gb_per_megapixel=10.5),
+}
+
+
+def available_gb(ctx=None):
+    """Memory free for a new allocation now: on a GPU context its free memory; otherwise the
+    system's (Linux: MemAvailable). None where it cannot be told."""
+    if ctx is not None and ctx.device_type == 'gpu':
+        import mxnet as mx
+        return mx.context.gpu_memory_info(ctx.device_id)[0] / GB
+    try:
+        with open('/proc/meminfo') as f:
+            for line in f:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024 / GB
+    except OSError:
+        pass
+    try:
+        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') / GB
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def largest_side(command, aspect=1.0, ctx=None):
+    """The longest side of an image (short side / long side = ``aspect``) for which
+    ``command`` fits in the memory available now; None if nothing does or it is unknown."""
+    model, available = MODELS[command], available_gb(ctx)
+    if available is None or available <= model.base_gb:
+        return None
+    megapixels = (available - model.base_gb) / model.gb_per_megapixel
+    return int(math.sqrt(megapixels * 1e6 / aspect))
+
+
+def check_elements(count, what, advice):
+    """Refuse an array beyond MXNet's limit of 2^31 - 1 elements."""
+    if count > MAX_ELEMENTS:
+        raise D2lStyleError(f'{what} would need an array of {count:.3g} values, more than '
+                            f'MXNet allows in one array ({MAX_ELEMENTS + 1:.3g}); {advice}')
+
+
+def check_fits(command, megapixels, what, advice, ctx=None):
+    """Refuse a run on ``ctx`` whose estimated peak exceeds the memory available there now.
+    Returns the estimate in GB."""
+    need = MODELS[command].need_gb(megapixels)
+    available = available_gb(ctx)
+    if available is not None and need > available:
+        raise D2lStyleError(f'{what} needs about {need:.1f} GB of memory and {available:.1f} GB '
+                            f'is available; {advice}')
+    return need

@@ -28,14 +28,15 @@ from style_step import ROOT, mxnet_step, seconds  # noqa: E402
 TARGET_SECONDS, TARGET_RATIO = 3.0, 500
 
 
-def transform_seconds(model, repeats):
+def transform_seconds(model, repeats, ctx=None):
     import mxnet as mx
     from d2lstyle import fast
     from d2lstyle import mxnet as d2l
-    net = fast.load(model, mx.cpu())
+    ctx = ctx or mx.cpu()
+    net = fast.load(model, ctx)
     photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
-    d2l.stylize_photo(net, photo, mx.cpu())
-    return seconds(lambda: d2l.stylize_photo(net, photo, mx.cpu()), repeats)
+    d2l.stylize_photo(net, photo, ctx)
+    return seconds(lambda: d2l.stylize_photo(net, photo, ctx), repeats)
 
 
 def optimisation_seconds(steps):

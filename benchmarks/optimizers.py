@@ -27,12 +27,12 @@ def machine():
             f'{os.environ["OMP_NUM_THREADS"]}, MXNet {mx.__version__}, CPU')
 
 
-def histories(shape, num_evals):
+def histories(shape, num_evals, ctx=None):
     """Each method's history: rows of [seconds, content, style, TV, total] per evaluation."""
     import mxnet as mx
     from d2lstyle import mxnet as d2l
     from d2lstyle import presets
-    net, features, content_X, contents_Y, styles_Y = problem(shape)
+    net, features, content_X, contents_Y, styles_Y = problem(shape, ctx)
     loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
     loss.hybridize(static_alloc=True, static_shape=True)
     targets = d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y])

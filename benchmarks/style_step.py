@@ -34,12 +34,14 @@ CONTENT_LAYERS, STYLE_LAYERS = [25], [0, 5, 10, 19, 28]
 ROWS = ('chapter', 'fast', 'pytorch')
 
 
-def problem(shape):
-    """The chapter's problem at ``shape``: (net, content_X, contents_Y, styles_Y)."""
+def problem(shape, ctx=None):
+    """The chapter's problem at ``shape`` on ``ctx`` (default: the CPU):
+    (net, features, content_X, contents_Y, styles_Y)."""
     import mxnet as mx
     from d2lstyle import mxnet as d2l
     from d2lstyle import weights
-    vgg = weights.load_vgg('vgg19')
+    ctx = ctx or mx.cpu()
+    vgg = weights.load_vgg('vgg19', ctx)
     net = mx.gluon.nn.HybridSequential()
     for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1):
         net.add(vgg[i])
@@ -47,15 +49,15 @@ def problem(shape):
     features = lambda X: d2l.extract_features(net, X, CONTENT_LAYERS, STYLE_LAYERS)
     content = d2l.read_image(ROOT / 'img' / 'tubingen.jpg')
     style = d2l.read_image(ROOT / 'img' / 'starry_night.jpg')
-    content_X, contents_Y = d2l.get_contents(features, content, shape, mx.cpu())
-    _, styles_Y = d2l.get_styles(features, style, shape, mx.cpu())
+    content_X, contents_Y = d2l.get_contents(features, content, shape, ctx)
+    _, styles_Y = d2l.get_styles(features, style, shape, ctx)
     return net, features, content_X, contents_Y, styles_Y
 
 
-def mxnet_step(row, shape):
+def mxnet_step(row, shape, ctx=None):
     from mxnet import autograd
     from d2lstyle import mxnet as d2l
-    net, features, content_X, contents_Y, styles_Y = problem(shape)
+    net, features, content_X, contents_Y, styles_Y = problem(shape, ctx)
     gen_img, styles_Y_gram, trainer = d2l.get_inits(content_X, 0.3, 50, styles_Y)
     if row == 'fast':
         loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)

@@ -7,7 +7,7 @@ import mxnet as mx
 import pytest
 from PIL import Image
 
-from d2lstyle import cli, standin, weights
+from d2lstyle import cli, fast, standin, weights
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
@@ -21,7 +21,8 @@ def loaded_on(monkeypatch):
     def spy(name='vgg19', ctx=None):
         contexts.append(ctx)
         return load(name, ctx)
-    monkeypatch.setattr(weights, 'load_vgg', spy)
+    monkeypatch.setattr(weights, 'load_vgg', spy)  # as stylize calls it
+    monkeypatch.setattr(fast, 'load_vgg', spy)  # as train calls it
     with standin.installed(2):
         yield contexts
 
@@ -52,3 +53,17 @@ def test_train_on_two_gpus_then_transform_on_one(loaded_on, tmp_path):
     assert cli.main(['transform', '--model', str(model), str(CONTENT), str(out),
                      '--device', 'gpu']) == 0
     assert Image.open(out).size == Image.open(CONTENT).size
+
+
+def test_the_benchmarks_put_their_problem_on_one_device():
+    import sys
+    sys.path.insert(0, str(ROOT / 'benchmarks'))
+    import fast_transfer
+    import optimizers
+    import style_step
+    with standin.installed(1):
+        for row in ('chapter', 'fast'):
+            assert style_step.mxnet_step(row, (48, 32), mx.gpu(0))() > 0
+        found = optimizers.histories((48, 32), 3, mx.gpu(0))
+        assert [len(found['adam']), len(found['lbfgs'])] == [3, 3]
+        assert len(fast_transfer.transform_seconds('starry_night', 1, mx.gpu(0))) == 1

@@ -71,9 +71,10 @@ def transform(args):
     return 0
 
 
-def check_training_plan(args, ctx):
-    """Refuse a crop that no photograph can give or a step that cannot fit, before anything is
-    written. The photographs' sizes come from the headers of the first ``SAMPLE`` of them."""
+def check_training_plan(args, style_size, ctx):
+    """Refuse a crop that no photograph can give, or a painting (at --style-size) or a step
+    that cannot fit, before anything is written. The photographs' sizes come from the headers
+    of the first ``SAMPLE`` of them."""
     sizes = []
     for path in d2l.PhotoFolder(args.data).paths[:SAMPLE]:
         try:
@@ -85,6 +86,11 @@ def check_training_plan(args, ctx):
         raise D2lStyleError(f'--crop {args.crop}: larger than every photograph in {args.data} '
                             f'(the largest short side is {max(sizes)} pixels); use a --crop of '
                             f'at most {max(sizes) // 4 * 4}')
+    w, h = style_size
+    painting = args.style_size * round(args.style_size * h / w)
+    what = f'--style-size {args.style_size} (the painting {args.style_size} pixels wide)'
+    memory.check_elements(VGG_CHANNELS * painting, what, 'use a smaller --style-size')
+    memory.check_fits('stylize', painting / 1e6, what, 'use a smaller --style-size', ctx)
     per_device = args.batch_size // args.devices
     what = f'--crop {args.crop} with --batch-size {args.batch_size}'
     advice = 'use a smaller --crop or --batch-size'
@@ -108,7 +114,7 @@ def train(args, argv):
     ctxs = contexts(args.device, args.devices)
     style_img = read_image(args.style)
     loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
-    check_training_plan(args, ctxs[0])
+    check_training_plan(args, style_img.size, ctxs[0])
     folder = Path(f'{args.output}.checkpoint')
     check_resume(folder, args)  # after the inputs are known to be good: it may write
     random.seed(args.seed)  # the crops

@@ -99,6 +99,9 @@ def test_train_refuses_crops_no_photo_can_give_or_memory_can_hold(capsys, tmp_pa
     refused(capsys, base + ['--crop', 256, '--batch-size', 16], '--crop 256 with --batch-size 16',
             '3.0 GB is available')
     refused(capsys, base + ['--crop', 64, '--width', 4096], '--width 4096', 'or --width')
+    refused(capsys, base + ['--style-size', 2000], '--style-size 2000', '3.0 GB is available',
+            'smaller --style-size')
+    refused(capsys, base + ['--style-size', 100000], '--style-size 100000', 'MXNet allows')
     assert list(tmp_path.iterdir()) == []  # no checkpoint, no record
 
 

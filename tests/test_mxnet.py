@@ -5,7 +5,7 @@ import pytest
 from mxnet import autograd, nd
 from PIL import Image
 
-from d2lstyle import D2lStyleError, profiles, weights
+from d2lstyle import D2lStyleError, profiles, standin, weights
 from d2lstyle import mxnet as d2l
 
 ROOT = weights.Path(__file__).resolve().parents[1]
@@ -143,9 +143,11 @@ def test_upscale_resizes_the_image_as_pillow_would():
     assert np.abs(np.asarray(d2l.postprocess(big), np.int16) - expected).max() <= 1
 
 
-def test_try_gpu_falls_back_to_the_cpu():
-    expected = mx.gpu(0) if mx.context.num_gpus() else mx.cpu()
-    assert d2l.try_gpu() == expected
+def test_try_gpu_picks_a_gpu_that_exists_and_falls_back_to_the_cpu():
+    with standin.installed(0):
+        assert d2l.try_gpu() == mx.cpu()
+    with standin.installed(2):  # GPU i is cpu(i + 1)
+        assert [d2l.try_gpu(), d2l.try_gpu(1), d2l.try_gpu(2)] == [mx.cpu(1), mx.cpu(2), mx.cpu()]
 
 
 @pytest.mark.slow
@@ -155,7 +157,7 @@ def test_a_short_real_style_transfer_lowers_the_style_loss(net):
     output, animator = d2l.train(features, content_X, contents_Y, styles_Y, lr=0.3,
                                  num_steps=60, lr_decay_steps=50)
     assert output.shape == content_X.shape and len(animator.frames) == 6
-    assert animator.losses[-1][1] < animator.losses[0][1]  # still falling after epoch 10
+    assert animator.losses[-1][1] < animator.losses[0][1]  # still falling after step 10
     grams = [d2l.gram(Y) for Y in styles_Y]
     style_loss = lambda X: sum(d2l.style_loss(Y, G).asscalar()
                                for Y, G in zip(features(X)[1], grams))

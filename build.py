@@ -135,7 +135,7 @@ def definitions(code):
         start = node.end_lineno
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(text)
-        elif (pieces and not isinstance(node, DEFINITION) and not pieces[-1][0]):
+        elif pieces and not isinstance(node, DEFINITION) and not pieces[-1][0]:
             pieces[-1] = (False, pieces[-1][1] + '\n' + text)  # one run of statements
         else:
             pieces.append((isinstance(node, DEFINITION), text))
@@ -175,7 +175,7 @@ def saved_code(chapter_paths):
     for path in chapter_paths:
         for section, body in saved_cells(nbformat.read(path, as_version=4)):
             cell_imports, pieces = definitions(body)
-            imports += [i for i in cell_imports if i not in imports]
+            imports += cell_imports
             parts += [f'{back_link(path, section)}\n{piece}\n' for piece in pieces]
     head = SAVED_HEADER + '\n'.join(import_lines(imports)) + '\n'
     return '\n\n'.join([head] + parts)

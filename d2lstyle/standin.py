@@ -4,7 +4,7 @@ No GPU build of MXNet runs where the book is tested. Gluon refuses a parameter u
 context it was not initialised on, so code that leaves a network or an array on the default
 context fails with a stand-in as it fails on a GPU (operators between cpu(0) and cpu(1) do not
 complain, so this is a net, not a proof). ``python build.py --stand-in-gpus N`` runs the chapters
-this way; the tests call ``install`` before they run a command.
+this way; the tests run the commands inside ``installed``.
 """
 import contextlib
 

@@ -1,7 +1,7 @@
 """The real book: every chapter runs in the quick profile and the site shows its results.
 
-The chapters run on two stand-in GPUs (conftest.BOOK_BUILD), so an
-array or a network left on the default context fails the build as it would on a GPU.
+The chapters run on two stand-in GPUs (conftest.BOOK_BUILD), so an array or a network left on
+the default context fails the build as it would on a GPU.
 """
 import re
 import subprocess

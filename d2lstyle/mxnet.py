@@ -162,7 +162,7 @@ def upscale(X, image_shape):
     return preprocess(postprocess(X), image_shape).as_in_context(X.context)
 
 
-# Defined in chapters/02_fast_step.ipynb, section "The Loss as One Block"
+# Defined in chapters/02_hybridized_step.ipynb, section "The Loss as One Block"
 class StyleLoss(nn.HybridBlock):
     """Features, Gram matrices and the weighted losses of an image, as one hybridizable block.
 
@@ -209,13 +209,13 @@ class StyleLoss(nn.HybridBlock):
         return F.batch_dot(Y, Y, transpose_b=True) / n
 
 
-# Defined in chapters/02_fast_step.ipynb, section "The Loss as One Block"
+# Defined in chapters/02_hybridized_step.ipynb, section "The Loss as One Block"
 def loss_targets(contents_Y, styles_Y_gram):
     """StyleLoss's target inputs: the content features, then each Gram as a batch of one."""
     return list(contents_Y) + [G.expand_dims(0) for G in styles_Y_gram]
 
 
-# Defined in chapters/02_fast_step.ipynb, section "The Loss as One Block"
+# Defined in chapters/02_hybridized_step.ipynb, section "The Loss as One Block"
 def train_fast(loss, X, contents_Y, styles_Y, lr, num_steps, lr_decay_steps, every=10):
     """Chapter 1's train with the hybridized StyleLoss; returns the image and its Animator."""
     gen_img, styles_Y_gram, trainer = d2l.get_inits(X, lr, lr_decay_steps, styles_Y)
@@ -443,7 +443,7 @@ def judge(net, content_layers, style_layers, img, content_img, style_img, image_
     return content, style
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Image Transformation Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Image Transformation Network"
 def conv_block(channels, kernel_size, strides=1, norm='instance', relu=True):
     """Reflection padding, a convolution, a normalisation ('instance', 'batch' or None), ReLU."""
     block = nn.HybridSequential()
@@ -458,7 +458,7 @@ def conv_block(channels, kernel_size, strides=1, norm='instance', relu=True):
     return block
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Image Transformation Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Image Transformation Network"
 class ResidualBlock(nn.HybridBlock):
     """Two 3x3 conv blocks whose output is added to their input."""
 
@@ -472,7 +472,7 @@ class ResidualBlock(nn.HybridBlock):
         return X + self.body(X)
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Image Transformation Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Image Transformation Network"
 class Upsample(nn.HybridBlock):
     """Nearest-neighbour upsampling by 2: every pixel becomes a 2x2 block."""
 
@@ -480,7 +480,7 @@ class Upsample(nn.HybridBlock):
         return F.UpSampling(X, scale=2, sample_type='nearest')
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Image Transformation Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Image Transformation Network"
 class TransformNet(nn.HybridBlock):
     """Johnson et al.'s image transformation network; width: channels of its first layer.
 
@@ -504,7 +504,7 @@ class TransformNet(nn.HybridBlock):
         return self.net(X)
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Loss Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Loss Network"
 class PerceptualLoss(d2l.StyleLoss):
     """Chapter 2's StyleLoss for a batch: generated images Y_hat against their photographs X.
 
@@ -533,7 +533,7 @@ class PerceptualLoss(d2l.StyleLoss):
         return content_l, style_l, tv_l, content_l + style_l + tv_l
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Loss Network"
+# Defined in chapters/05_feed_forward.ipynb, section "The Loss Network"
 def perceptual_loss(vgg, preset, style_img, style_size, crop, ctx):
     """PerceptualLoss with a preset's layers and weights, for crop x crop training images,
     and the painting's Gram matrices with the painting style_size pixels wide."""
@@ -548,7 +548,7 @@ def perceptual_loss(vgg, preset, style_img, style_size, crop, ctx):
     return loss, [d2l.gram(Y).expand_dims(0) for Y in styles_Y]
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Data"
+# Defined in chapters/05_feed_forward.ipynb, section "The Data"
 class PhotoFolder(gluon.data.Dataset):
     """The photographs in a folder (PNG or JPEG, not in subfolders) as HWC uint8 NDArrays."""
 
@@ -567,7 +567,7 @@ class PhotoFolder(gluon.data.Dataset):
         return nd.array(np.asarray(d2l.read_image(self.paths[i])), dtype='uint8')
 
 
-# Defined in chapters/05_fast_style.ipynb, section "The Data"
+# Defined in chapters/05_feed_forward.ipynb, section "The Data"
 def photo_loader(root, crop, batch_size, num_workers=0):
     """Random crops of crop x crop pixels (a tenth to all of a photo), flipped at random."""
     augment = transforms.Compose([
@@ -579,7 +579,7 @@ def photo_loader(root, crop, batch_size, num_workers=0):
                                  shuffle=True, last_batch='rollover', num_workers=num_workers)
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Training"
+# Defined in chapters/05_feed_forward.ipynb, section "Training"
 def save_checkpoint(folder, net, trainer, state):
     """Write net, trainer and state (a dict) to folder; state.json, written last, names the
     files of its step, so an interrupted save leaves the previous checkpoint intact."""
@@ -595,7 +595,7 @@ def save_checkpoint(folder, net, trainer, state):
             old.unlink()
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Training"
+# Defined in chapters/05_feed_forward.ipynb, section "Training"
 def load_checkpoint(folder, net, trainer, ctx):
     """Restore what save_checkpoint wrote; its state, or None if folder holds none."""
     if not (folder / 'state.json').exists():
@@ -606,7 +606,7 @@ def load_checkpoint(folder, net, trainer, ctx):
     return state
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Training"
+# Defined in chapters/05_feed_forward.ipynb, section "Training"
 def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, ctxs,
                         folder=None, save_every=100):
     """Train net on loader's batches, split over the devices ctxs, for num_steps steps.
@@ -642,7 +642,7 @@ def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, ctxs,
     return np.array(state['history'])
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Export and Inference"
+# Defined in chapters/05_feed_forward.ipynb, section "Export and Inference"
 def export_model(net, prefix):
     """Write net as prefix-symbol.json and prefix-0000.params, loadable without its code."""
     net.hybridize()
@@ -651,7 +651,7 @@ def export_model(net, prefix):
     return Path(f'{prefix}-symbol.json'), Path(f'{prefix}-0000.params')
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Export and Inference"
+# Defined in chapters/05_feed_forward.ipynb, section "Export and Inference"
 def load_model(prefix, ctx):
     """A network that export_model wrote, as a SymbolBlock."""
     with warnings.catch_warnings():  # the input's type is not in the file: float32, as usual
@@ -662,7 +662,7 @@ def load_model(prefix, ctx):
     return net
 
 
-# Defined in chapters/05_fast_style.ipynb, section "Export and Inference"
+# Defined in chapters/05_feed_forward.ipynb, section "Export and Inference"
 def stylize_photo(model, img, ctx):
     """A PIL image of any size through a transform network, in one forward pass."""
     X = d2l.preprocess(img, img.size).as_in_context(ctx)

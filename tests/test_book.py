@@ -72,7 +72,7 @@ def test_chapter_1_shows_both_stages_and_its_figures(site):
 
 
 def test_chapter_2_checks_the_fast_step_then_trains_with_it(site):
-    nb = executed(build.CHAPTERS / '02_fast_step.ipynb')
+    nb = executed(build.CHAPTERS / '02_hybridized_step.ipynb')
     text = printed(nb)
     pairs = re.findall(r'(content|style|TV|total): chapter 1 ([\d.e+-]+), StyleLoss ([\d.e+-]+)',
                        text)
@@ -108,7 +108,7 @@ def test_chapter_4_runs_every_preset_and_judges_them(site):
 
 
 def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site):
-    text = printed(executed(build.CHAPTERS / '05_fast_style.ipynb'))
+    text = printed(executed(build.CHAPTERS / '05_feed_forward.ipynb'))
     train = profiles.PROFILES['quick'].train
     assert f'stopped after {train.num_steps // 2} steps' in text
     assert f'{train.num_steps} steps of {train.batch_size} crops of {train.crop} pixels' in text

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO, PAINTING = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
@@ -36,8 +37,7 @@ def peak_gb(argv):
 
 
 def stylize_runs(sizes, out):
-    from d2lstyle.stylize import stage_shape
-    from PIL import Image
+    from d2lstyle.images import stage_shape
     for size in sizes:
         width, height = stage_shape(Image.open(PHOTO).size, size)
         for optimizer in ('adam', 'lbfgs'):
@@ -50,7 +50,6 @@ def stylize_runs(sizes, out):
 def transform_runs(sizes, out):
     for size in sizes:
         photo = out / f'photo_{size}.png'
-        Image = __import__('PIL.Image', fromlist=['Image'])
         Image.open(PHOTO).resize((size, size * 2 // 3)).save(photo)
         gb = peak_gb(['transform', '--model', 'starry_night', photo, out / 'out.png'])
         yield {'command': 'transform', 'size': size, 'megapixels': size * (size * 2 // 3) / 1e6,
@@ -80,8 +79,9 @@ def main(argv=None):
     sizes = [150, 300, 600] if args.quick else [300, 600, 1200]
     crops = [64, 128] if args.quick else [64, 128, 256]
     sys.path.insert(0, str(ROOT))
-    from d2lstyle import memory
-    report = {'runs': [], 'fits': {}}
+    from d2lstyle import memory, runtime
+    from d2lstyle.atomic import write_json
+    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'runs': [], 'fits': {}}
     with tempfile.TemporaryDirectory() as tmp:
         for runs in (stylize_runs(sizes, Path(tmp)), transform_runs(sizes, Path(tmp)),
                      train_runs(crops, Path(tmp))):
@@ -95,7 +95,7 @@ def main(argv=None):
         worst = max(r['peak_gb'] / model.need_gb(r['megapixels']) for r in rows)
         print(f'{command:>9}: measured {report["fits"][command]}; d2lstyle/memory.py uses '
               f'{model}; highest peak / estimate {worst:.2f} (must be below 1)')
-    args.out.write_text(json.dumps(report, indent=1) + '\n')
+    write_json(args.out, report)
 
 
 if __name__ == '__main__':

@@ -10,21 +10,14 @@ is timed. The result, with both loss histories, goes to ``benchmarks/optimizers.
 figure that matters is the share of Adam's time L-BFGS needs to reach Adam's final loss.
 """
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
-from style_step import CONTENT_LAYERS, ROOT, STYLE_LAYERS, problem  # noqa: E402
+from style_step import ROOT, layers, problem  # noqa: E402
 
-from d2lstyle.fast import cpu_model  # noqa: E402
-
-
-def machine():
-    import mxnet as mx
-    return (f'{os.cpu_count()} cores of {cpu_model()}, OMP_NUM_THREADS='
-            f'{os.environ["OMP_NUM_THREADS"]}, MXNet {mx.__version__}, CPU')
+from d2lstyle.atomic import write_json  # noqa: E402
 
 
 def histories(shape, num_evals, ctx=None):
@@ -33,7 +26,7 @@ def histories(shape, num_evals, ctx=None):
     from d2lstyle import mxnet as d2l
     from d2lstyle import presets
     net, features, content_X, contents_Y, styles_Y = problem(shape, ctx)
-    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    loss = d2l.StyleLoss(net, *layers(), styles_Y)
     loss.hybridize(static_alloc=True, static_shape=True)
     targets = d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y])
     d2l.Objective(loss, targets)(content_X)  # build the graph before the clock starts
@@ -49,7 +42,8 @@ def summary(found, shape, num_evals):
     adam, lbfgs = found['adam'], found['lbfgs']
     target, adam_seconds = adam[-1][4], adam[-1][0]
     reached = [i for i, row in enumerate(lbfgs) if row[4] <= target]
-    report = {'machine': machine(), 'shape': list(shape), 'num_evals': num_evals,
+    from d2lstyle import runtime
+    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'shape': list(shape), 'num_evals': num_evals,
               'results': [{'method': name, 'evals': len(h), 'seconds': h[-1][0],
                            'final_total': h[-1][4], 'history': h}
                           for name, h in found.items()],
@@ -78,7 +72,7 @@ def main(argv=None):
               f" {report['time_ratio']:.2f} of Adam's time")
     else:
         print(f"L-BFGS did not reach Adam's final {report['adam_final_total']:.4g}")
-    args.out.write_text(json.dumps(report, indent=1))
+    write_json(args.out, report)
     print(f'wrote {args.out}')
 
 

@@ -1,4 +1,4 @@
-"""Seconds per Gatys step: the chapter's loop, the fast path, and PyTorch eager, in one run.
+"""Seconds per Gatys step: the chapter's loop, the hybridized step, and PyTorch eager, in one run.
 
     .venv/bin/python benchmarks/style_step.py [--sizes 300x200 600x400 1200x800] [--steps 8]
 
@@ -6,7 +6,7 @@ One step: VGG-19 forward to conv5_1, the content loss at conv4_4, five Gram styl
 total variation, backward to the image (no weight gradients), one Adam update. Rows:
 
 * ``chapter``: the code as chapter 1 first teaches it (a Python loop over the layers);
-* ``fast``: chapter 2's ``StyleLoss``, one HybridBlock hybridized with static memory;
+* ``hybridized``: chapter 2's ``StyleLoss``, one HybridBlock hybridized with static memory;
 * ``pytorch``: PyTorch eager doing the same math on the same weights (the row is skipped
   when torch is not installed: ``.venv/bin/pip install torch==2.13.0``).
 
@@ -20,7 +20,6 @@ Results go to the terminal and to ``benchmarks/style_step.json``.
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -30,23 +29,27 @@ from pathlib import Path
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's d2lstyle, installed or not
-CONTENT_LAYERS, STYLE_LAYERS = [25], [0, 5, 10, 19, 28]
-ROWS = ('chapter', 'fast', 'pytorch')
+from d2lstyle.atomic import write_json  # noqa: E402
+ROWS = ('chapter', 'hybridized', 'pytorch')
+
+
+def layers():
+    """The content and style layers of chapter 1's preset, as indices into VGG-19."""
+    from d2lstyle import mxnet as d2l
+    from d2lstyle import presets
+    return d2l.preset_layers(presets.get('d2l'), 'vgg19')
 
 
 def problem(shape, ctx=None):
     """The chapter's problem at ``shape`` on ``ctx`` (default: the CPU):
-    (net, features, content_X, contents_Y, styles_Y)."""
+    (net, features, content_X, contents_Y, styles_Y), with the net's weights frozen."""
     import mxnet as mx
     from d2lstyle import mxnet as d2l
     from d2lstyle import weights
     ctx = ctx or mx.cpu()
-    vgg = weights.load_vgg('vgg19', ctx)
-    net = mx.gluon.nn.HybridSequential()
-    for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1):
-        net.add(vgg[i])
-    net.collect_params().setattr('grad_req', 'null')
-    features = lambda X: d2l.extract_features(net, X, CONTENT_LAYERS, STYLE_LAYERS)
+    content_layers, style_layers = layers()
+    net = d2l.truncated_net(weights.load_vgg('vgg19', ctx), content_layers, style_layers)
+    features = lambda X: d2l.extract_features(net, X, content_layers, style_layers)
     content = d2l.read_image(ROOT / 'img' / 'tubingen.jpg')
     style = d2l.read_image(ROOT / 'img' / 'starry_night.jpg')
     content_X, contents_Y = d2l.get_contents(features, content, shape, ctx)
@@ -59,15 +62,15 @@ def mxnet_step(row, shape, ctx=None):
     from d2lstyle import mxnet as d2l
     net, features, content_X, contents_Y, styles_Y = problem(shape, ctx)
     gen_img, styles_Y_gram, trainer = d2l.get_inits(content_X, 0.3, 50, styles_Y)
-    if row == 'fast':
-        loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    if row == 'hybridized':
+        loss = d2l.StyleLoss(net, *layers(), styles_Y)
         loss.hybridize(static_alloc=True, static_shape=True)
         targets = d2l.loss_targets(contents_Y, styles_Y_gram)
 
     def step():
         with autograd.record():
             X = gen_img()
-            if row == 'fast':
+            if row == 'hybridized':
                 l = loss(X, *targets)[-1]
             else:
                 contents_Y_hat, styles_Y_hat = features(X)
@@ -95,6 +98,7 @@ def pytorch_step(shape):
         else:
             layers.append(torch.nn.ReLU() if name == 'Activation' else torch.nn.MaxPool2d(2))
     t = lambda nd: torch.from_numpy(nd.asnumpy())
+    content_layers, style_layers = layers()
 
     def gram(Y):
         Y = Y.reshape(Y.shape[1], -1)
@@ -108,10 +112,10 @@ def pytorch_step(shape):
         Y, content_l, style_l = X, 0, 0
         for i, layer in enumerate(layers):
             Y = layer(Y)
-            if i in CONTENT_LAYERS:
-                content_l = content_l + ((Y - contents[CONTENT_LAYERS.index(i)]) ** 2).mean()
-            if i in STYLE_LAYERS:
-                style_l = style_l + ((gram(Y) - grams[STYLE_LAYERS.index(i)]) ** 2).mean()
+            if i in content_layers:
+                content_l = content_l + ((Y - contents[content_layers.index(i)]) ** 2).mean()
+            if i in style_layers:
+                style_l = style_l + ((gram(Y) - grams[style_layers.index(i)]) ** 2).mean()
         tv_l = 0.5 * ((X[:, :, 1:] - X[:, :, :-1]).abs().mean() +
                       (X[:, :, :, 1:] - X[:, :, :, :-1]).abs().mean())
         l = content_l + 1e3 * style_l + 10 * tv_l
@@ -122,17 +126,21 @@ def pytorch_step(shape):
 
 
 def gflop_per_step(shape):
-    """Convolutions and Gram products of one step: forward plus backward to the input."""
+    """Convolutions and Gram products of one step: forward plus backward to the input.
+    Block b of VGG (convb_1, convb_2, ...) has min(64 * 2^(b-1), 512) channels at 1/2^(b-1)
+    of the image's width and height."""
+    from d2lstyle import weights
+    content_layers, style_layers = layers()
     (width, height), flops, channels = shape, 0, 3
-    for i in range(max(CONTENT_LAYERS + STYLE_LAYERS) + 1):
-        if i in (4, 9, 18, 27):
-            width, height = width // 2, height // 2
-        elif i in (0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28):
-            out = min(64 * 2 ** sum(i > p for p in (4, 9, 18)), 512)
-            flops += 2 * channels * out * 9 * width * height
-            if i in STYLE_LAYERS:
-                flops += 2 * out * out * width * height
-            channels = out
+    for name, i in weights.conv_layers('vgg19').items():
+        if i > max(content_layers + style_layers):
+            break
+        scale = 2 ** (int(name[4]) - 1)  # 'conv3_1' is in block 3
+        out, pixels = min(64 * scale, 512), (width // scale) * (height // scale)
+        flops += 2 * channels * out * 9 * pixels
+        if i in style_layers:
+            flops += 2 * out * out * pixels
+        channels = out
     return 2 * flops / 1e9
 
 
@@ -243,11 +251,11 @@ def main(argv=None):
             r['gflops'] = gflop_per_step(tuple(r['shape'])) / r['seconds']
         results += found
         print(table(results, peak), flush=True)
-    report = {'machine': {'cpu_count': os.cpu_count(), 'processor': platform.processor(),
-                          'omp_num_threads': os.environ['OMP_NUM_THREADS']},
+    from d2lstyle import runtime
+    report = {'machine': runtime.machine(), 'versions': runtime.versions(),
               'flops': 'convolutions and Gram products, forward and backward to the input',
               'gemm_gflops': gemm, 'peak_gflops': peak, 'results': results}
-    args.out.write_text(json.dumps(report, indent=1))
+    write_json(args.out, report)
     print(f'wrote {args.out}')
 
 

@@ -1,4 +1,5 @@
 """Writing files so that an interrupted run never leaves a truncated one behind."""
+import json
 import os
 import tempfile
 from contextlib import contextmanager
@@ -31,3 +32,9 @@ def umask():
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def write_json(path, data):
+    """``data`` as indented JSON in ``path``, atomically; paths and other objects as text."""
+    with atomic_write(path) as f:
+        f.write((json.dumps(data, indent=1, default=str) + '\n').encode())

@@ -1,26 +1,22 @@
-"""The command line: ``d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT``.
+"""d2lstyle: neural style transfer with the book's own code, from the command line.
 
-It runs the book's own code (``d2lstyle.mxnet``, written in chapter 1) with the options a
-user of neural-style tools expects, and is careful with what it is given: a bad input is a
-one-line error and exit code 2; a diverging run stops and keeps its last good image (exit
-1); Ctrl-C saves the current image and the record (exit 130). Files are written atomically.
+    d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT   optimise an image (chapters 1 to 4)
+    d2lstyle train STYLE -o MODEL                       train a transform network (chapter 5)
+    d2lstyle transform --model MODEL IN OUT             stylize a photograph with one
+
+This module parses the options, checks them and dispatches to ``stylize`` or ``transfer``;
+nothing imports it. The checks run before MXNet is imported, so a bad input is a one-line
+error and exit code 2 at once. A diverging run stops and keeps its last good image (exit 1);
+Ctrl-C saves the current image and the record (exit 130). Files are written atomically.
 """
 import argparse
-import dataclasses
-import json
 import math
-import platform
 import sys
 from pathlib import Path
 
-from . import D2lStyleError, __version__, presets
-from .atomic import atomic_write
+from . import D2lStyleError, presets
 from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
-
-
-class Diverged(Exception):
-    pass
 
 
 def _number(kind, test, what):
@@ -41,7 +37,8 @@ non_negative = _number(float, lambda v: v >= 0, 'zero or positive')
 
 
 def make_parser():
-    parser = argparse.ArgumentParser(prog='d2lstyle', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='d2lstyle', description=__doc__.split('\n\nThis')[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest='command', required=True)
     s = commands.add_parser('stylize', help='paint a photograph in the style of paintings')
     s.add_argument('content', type=Path, help='the photograph')
@@ -75,7 +72,8 @@ def make_parser():
     s.add_argument('--seed', type=int, default=0)
     s.add_argument('--save-every', type=positive_int, metavar='N',
                    help='also write OUT_<iteration> every N iterations')
-    add_fast_commands(commands)
+    add_train_parser(commands)
+    add_transform_parser(commands)
     return parser
 
 
@@ -86,7 +84,7 @@ def add_weight_options(parser, content=None):
                             help=f'default: {default}' if default else "default: the preset's")
 
 
-def add_fast_commands(commands):
+def add_train_parser(commands):
     t = commands.add_parser('train', help='train a transform network for one painting (chapter 5)')
     t.add_argument('style', type=Path, help='the painting')
     t.add_argument('-o', '--output', type=Path, required=True,
@@ -113,6 +111,9 @@ def add_fast_commands(commands):
     t.add_argument('--save-every', type=positive_int, default=100, metavar='N',
                    help='checkpoint every N iterations (default: 100)')
     t.add_argument('--seed', type=int, default=0)
+
+
+def add_transform_parser(commands):
     x = commands.add_parser('transform', help='stylize a photo with a trained transform network')
     x.add_argument('--model', required=True,
                    help='a shipped model (starry_night) or the prefix d2lstyle train wrote')
@@ -121,37 +122,37 @@ def add_fast_commands(commands):
     x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
 
 
-def check_fast(args):
-    """The cheap checks of train and transform, before MXNet is imported."""
-    if args.command == 'transform':
-        if args.output.suffix.lower() not in SUFFIXES:
-            raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
-        if real_path(args.output) == real_path(args.input):
-            raise D2lStyleError(f'{args.output}: the output would overwrite the input; '
-                                'choose another output path')
-    else:
-        presets.get(args.preset)
-        if args.batch_size % args.devices:
-            raise D2lStyleError(f'--batch-size {args.batch_size} does not split evenly over '
-                                f'--devices {args.devices}')
-        if args.crop < MIN_SIDE or args.crop % 4:
-            raise D2lStyleError(f'--crop {args.crop}: use a multiple of 4 of at least {MIN_SIDE} '
-                                "pixels (the network halves it twice; VGG's pooling needs room)")
-        if args.style_size < MIN_SIDE:
-            raise D2lStyleError(f'--style-size {args.style_size}: at least {MIN_SIDE} pixels')
-        if not args.data.is_dir():
-            raise D2lStyleError(f'--data {args.data}: not a folder of photographs')
-
-
-def check(args):
-    """Refuse what cannot work before any time is spent."""
-    if args.output.suffix.lower() not in SUFFIXES:
-        raise D2lStyleError(f'{args.output}: the output must end in one of {", ".join(SUFFIXES)}')
-    inputs = [args.content, *args.styles] + ([Path(args.init)] if is_path(args.init) else [])
+def check_output(output, inputs):
+    """An output Pillow can write, which overwrites no input."""
+    if output.suffix.lower() not in SUFFIXES:
+        raise D2lStyleError(f'{output}: the output must end in one of {", ".join(SUFFIXES)}')
     for path in inputs:
-        if real_path(path) == real_path(args.output):
-            raise D2lStyleError(f'{args.output}: the output would overwrite an input; '
+        if real_path(path) == real_path(output):
+            raise D2lStyleError(f'{output}: the output would overwrite an input; '
                                 'choose another output path')
+
+
+def check_transform(args):
+    check_output(args.output, [args.input])
+
+
+def check_train(args):
+    presets.get(args.preset)
+    if args.batch_size % args.devices:
+        raise D2lStyleError(f'--batch-size {args.batch_size} does not split evenly over '
+                            f'--devices {args.devices}')
+    if args.crop < MIN_SIDE or args.crop % 4:
+        raise D2lStyleError(f'--crop {args.crop}: use a multiple of 4 of at least {MIN_SIDE} '
+                            "pixels (the network halves it twice; VGG's pooling needs room)")
+    if args.style_size < MIN_SIDE:
+        raise D2lStyleError(f'--style-size {args.style_size}: at least {MIN_SIDE} pixels')
+    if not args.data.is_dir():
+        raise D2lStyleError(f'--data {args.data}: not a folder of photographs')
+
+
+def check_stylize(args):
+    init = presets.init_image(args.init)
+    check_output(args.output, [args.content, *args.styles] + ([init] if init else []))
     if args.iterations is None:
         args.iterations = [200] + [60] * (len(args.size) - 1)
     if len(args.iterations) not in (1, len(args.size)):
@@ -178,59 +179,25 @@ def real_path(path):
                             'point the link at a real file') from None
 
 
-def is_path(init):
-    return init not in (None, 'content', 'noise')
-
-
-def settings(args):
-    """The preset with the options given on the command line in place of its own."""
-    preset = presets.get(args.preset)
-    changes = {name: getattr(args, name, None) for name in
-               ('content_weight', 'style_weight', 'tv_weight', 'optimizer')
-               if getattr(args, name, None) is not None}
-    if args.lr is not None:
-        changes['adam'] = dict(preset.adam, learning_rate=args.lr)
-    if getattr(args, 'init', None) is not None:  # the option's start replaces the preset's
-        changes['noise_ratio'] = 1.0 if args.init == 'noise' else 0.0
-    return dataclasses.replace(preset, **changes)
-
-
-def stage_shape(size, long_side, scale=1.0):
-    """(width, height) with the long side ``long_side * scale`` and the aspect of ``size``."""
-    width, height = size
-    factor = long_side * scale / max(width, height)
-    return max(1, round(width * factor)), max(1, round(height * factor))
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = make_parser().parse_args(argv)
     try:
+        # The commands' modules import MXNet (seconds): only after the cheap checks.
         if args.command == 'stylize':
-            check(args)
-            from .stylize import Run  # imports MXNet: after the cheap checks
-            return Run(args, settings(args)).run()
-        check_fast(args)
-        from . import fast
-        return fast.train(args, argv) if args.command == 'train' else fast.transform(args)
+            check_stylize(args)
+            from .stylize import stylize
+            return stylize(args)
+        if args.command == 'train':
+            check_train(args)
+            from .transfer import train
+            return train(args, argv)
+        check_transform(args)
+        from .transfer import transform
+        return transform(args)
     except D2lStyleError as err:
         print(f'd2lstyle: error: {err}', file=sys.stderr)
         return 2
-
-
-def record_header(args, preset):
-    import mxnet
-    import numpy
-    return {'command': 'stylize', 'settings': vars(args),
-            'resolved': dataclasses.asdict(preset),
-            'versions': {'d2lstyle': __version__, 'mxnet': mxnet.__version__,
-                         'numpy': numpy.__version__, 'python': platform.python_version()},
-            'losses': [], 'status': 'running', 'elapsed_seconds': 0.0}
-
-
-def write_record(record, path):
-    with atomic_write(path) as f:
-        f.write(json.dumps(record, indent=1, default=str).encode())  # paths as text
 
 
 if __name__ == '__main__':

@@ -138,3 +138,10 @@ def save_image(img, path):
                          f'use one of {", ".join(SUFFIXES)}')
     with atomic_write(path) as f:
         img.save(f, format=fmt, **SAVE_OPTIONS[fmt])
+
+
+def stage_shape(size, long_side, scale=1.0):
+    """(width, height) with the long side ``long_side * scale`` and the aspect of ``size``."""
+    width, height = size
+    factor = long_side * scale / max(width, height)
+    return max(1, round(width * factor)), max(1, round(height * factor))

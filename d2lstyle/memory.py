@@ -18,6 +18,8 @@ from . import D2lStyleError
 # MXNet keeps the element count of an array in a signed 32-bit integer.
 MAX_ELEMENTS = 2 ** 31 - 1
 GB = 1e9
+# conv1_1 and conv1_2 of VGG keep 64 channels at full resolution: the largest arrays of a pass.
+VGG_CHANNELS = 64
 
 
 @dataclass(frozen=True)

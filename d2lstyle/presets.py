@@ -1,12 +1,16 @@
 """Known settings of style transfer, selectable by name, each as its authors wrote it.
 
+The command line's options override a preset's parts (``from_options``).
+
 A preset records its numbers in the units of the implementation it reproduces; chapter 4's
 ``loss_weights`` and ``adam_settings`` convert them for d2lstyle's networks, whose activations
 and pixels have other scales. Layer names are the paper's (conv4_4 is the fourth convolution
 of block 4); each backbone has its own, since VGG-16 has three convolutions per deep block
 where VGG-19 has four.
 """
+import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from . import D2lStyleError
 
@@ -42,10 +46,6 @@ class Preset:
     def backbones(self):
         return tuple(self.content_layers)
 
-    @property
-    def lr(self):
-        return self.adam['learning_rate']
-
 
 PRESETS = {
     'd2l': Preset(
@@ -75,3 +75,25 @@ def get(name):
     if name not in PRESETS:
         raise D2lStyleError(f'unknown preset {name!r}: choose one of {", ".join(PRESETS)}')
     return PRESETS[name]
+
+
+STARTS = ('content', 'noise')  # what --init names, besides an image file
+
+
+def init_image(init):
+    """The image file that --init names, or None for a start from the content or noise."""
+    return None if init is None or init in STARTS else Path(init)
+
+
+def from_options(args):
+    """The preset named by --preset, with the options given on the command line in place of
+    its own parts."""
+    preset = get(args.preset)
+    changes = {name: getattr(args, name, None) for name in
+               ('content_weight', 'style_weight', 'tv_weight', 'optimizer')
+               if getattr(args, name, None) is not None}
+    if args.lr is not None:
+        changes['adam'] = dict(preset.adam, learning_rate=args.lr)
+    if getattr(args, 'init', None) is not None:  # the option's start replaces the preset's
+        changes['noise_ratio'] = 1.0 if args.init == 'noise' else 0.0
+    return dataclasses.replace(preset, **changes)

@@ -1,5 +1,7 @@
-"""One run of ``d2lstyle stylize``: a preset of chapter 4, optimised as in chapter 3, with a
-progress bar, a record of the losses, divergence detection and a clean stop on Ctrl-C."""
+"""The ``d2lstyle stylize`` command: a preset of chapter 4, optimised as in chapter 3 over
+progressive stages, with a progress bar, a record of the losses, divergence detection and a
+clean stop on Ctrl-C. ``cli`` has checked the options before this module (and MXNet) loads."""
+import dataclasses
 import math
 import sys
 import time
@@ -8,21 +10,22 @@ import mxnet as mx
 from PIL import Image
 from tqdm import tqdm
 
-from . import D2lStyleError, memory, weights
+from . import D2lStyleError, memory, presets, runtime, weights
 from . import mxnet as d2l
-from .cli import Diverged, is_path, record_header, stage_shape, write_record
-from .images import check_shape, read_image, save_image
+from .atomic import write_json
+from .images import check_shape, read_image, save_image, stage_shape
 
 # A step whose loss is this many times the first one has left the basin: stop there.
 EXPLODED = 1e3
-VGG_CHANNELS = 64  # of conv1_1 and conv1_2, at full resolution: the largest arrays of a step
 
 
-def device(name):
-    if name == 'gpu' and mx.context.num_gpus() == 0:
-        raise D2lStyleError('--device gpu: MXNet sees no GPU (the CPU build of MXNet never '
-                            'does); use --device cpu')
-    return d2l.try_gpu() if name == 'gpu' else mx.cpu()
+class Diverged(Exception):
+    pass
+
+
+def stylize(args):
+    """Run the command whose options ``cli`` checked; return its exit code."""
+    return Run(args, presets.from_options(args)).run()
 
 
 def original_colors(result, content):
@@ -42,15 +45,17 @@ class Run:
         self.args, self.preset = args, preset
         self.content = read_image(args.content)
         self.styles = [read_image(p) for p in args.styles]
-        self.init_img = read_image(args.init) if is_path(args.init) else None
+        init = presets.init_image(args.init)
+        self.init_img = read_image(init) if init else None
         self.shapes = self.stage_shapes()
-        self.ctx = device(args.device)
+        self.ctx = runtime.device(args.device)
         self.check_memory()
         backbone = args.backbone or preset.backbones[0]
         self.content_layers, self.style_layers = d2l.preset_layers(preset, backbone)
         self.net = d2l.truncated_net(weights.load_vgg(backbone, self.ctx), self.content_layers,
                                      self.style_layers, preset.pooling)
-        self.record = record_header(args, preset)
+        self.record = runtime.record('stylize', vars(args), resolved=dataclasses.asdict(preset),
+                                     losses=[], status='running', elapsed_seconds=0.0)
         self.record_path = args.output.with_suffix('.json')
         self.good, self.iteration = None, 0
 
@@ -97,7 +102,7 @@ class Run:
             what = f'--size {size} (a {w}x{h} image)'
             advice = (f'use a smaller --size (at most about {fits} fits now)' if fits
                       else 'free some memory first')
-        memory.check_elements(VGG_CHANNELS * pixels, what, advice)
+        memory.check_elements(memory.VGG_CHANNELS * pixels, what, advice)
         memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx)
 
     def style_shape(self, shape):
@@ -189,7 +194,7 @@ class Run:
         if self.good is not None:
             save_image(self.image(), self.args.output)
             self.record['output'] = str(self.args.output)
-        write_record(self.record, self.record_path)
+        write_json(self.record_path, self.record)
         if status != 'done':
             kept = f'; kept the last good image in {self.args.output}' if self.good is not None else ''
             print(f'd2lstyle: stopped, {status}{kept}', file=sys.stderr)

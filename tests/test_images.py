@@ -3,15 +3,19 @@
 The expected pixels are computed here with numpy, not by asking Pillow the same question.
 """
 import os
+import pwd
+import shutil
 import struct
+import tempfile
 import warnings
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from d2lstyle.images import MIN_SIDE, ImageError, check_shape, read_image, save_image
+from d2lstyle.images import MIN_SIDE, ImageError, check_shape, read_image, save_image, stage_shape
 
 
 def gradient(width=48, height=40):
@@ -78,18 +82,46 @@ def test_directory(tmp_path):
     refused(tmp_path, 'is a directory')
 
 
-def test_unreadable(jpeg):
-    jpeg.chmod(0)
-    try:
+def read_as(user, path):
+    """What reading ``path`` raises, in a forked process that runs as ``user``."""
+    entry = pwd.getpwnam(user)
+    receive, send = os.pipe()
+    if os.fork() == 0:  # the child: become the user, try, report, and leave at once
         try:
-            jpeg.open('rb').close()
-        except PermissionError:
-            pass
-        else:
-            pytest.skip('running as root: permissions do not stop reading')
-        refused(jpeg, 'permission denied', 'readable')
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            read_image(path)
+            os.write(send, b'read it')
+        except ImageError as err:
+            os.write(send, str(err).encode())
+        finally:
+            os._exit(0)
+    os.close(send)
+    with os.fdopen(receive) as f:
+        message = f.read()
+    os.wait()
+    return message
+
+
+def test_unreadable(tmp_path):
+    """A file we may not read. Root reads any file, and CI runs as root, so there the reading
+    runs in a forked process of the unprivileged user ``nobody``, in a folder it may enter."""
+    folder = Path(tempfile.mkdtemp()) if os.geteuid() == 0 else tmp_path
+    try:
+        folder.chmod(0o755)
+        path = folder / 'photo.jpg'
+        Image.fromarray(gradient()).save(path)
+        if os.geteuid():
+            path.chmod(0)
+            return refused(path, 'permission denied', 'readable')
+        assert read_as('nobody', path) == 'read it'  # before: nobody can read it
+        path.chmod(0)
+        message = read_as('nobody', path)
+        assert str(path) in message and 'permission denied' in message and 'readable' in message
+        assert '\n' not in message
     finally:
-        jpeg.chmod(0o644)
+        if folder != tmp_path:
+            shutil.rmtree(folder)
 
 
 def test_not_an_image(tmp_path):
@@ -336,3 +368,9 @@ def test_saved_files_follow_the_umask(tmp_path):
     finally:
         os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o644  # readable by a web server, unlike mkstemp's 0o600
+
+
+def test_stage_shape_keeps_the_aspect_ratio():
+    assert stage_shape((1024, 768), 300) == (300, 225)
+    assert stage_shape((600, 800), 300) == (225, 300)
+    assert stage_shape((300, 200), 300, scale=0.5) == (150, 100)

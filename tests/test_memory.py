@@ -5,7 +5,6 @@ photographs, and loops of symbolic links, for stylize, transform and train. The 
 estimate itself is checked against real runs at two sizes.
 """
 import importlib.util
-import os
 
 import pytest
 from PIL import Image

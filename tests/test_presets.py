@@ -1,5 +1,6 @@
 """Chapter 4's presets: converted weights reproduce each original loss, number for number."""
-import dataclasses
+import argparse
+from pathlib import Path
 
 import mxnet as mx
 import numpy as np
@@ -109,6 +110,27 @@ def test_unknown_preset_names_the_choices():
         presets.get('gatys')
 
 
-def test_presets_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        presets.get('d2l').style_weight = 1
+def options(**given):
+    """The options of stylize as argparse gives them: None where the user gave nothing."""
+    names = ('content_weight', 'style_weight', 'tv_weight', 'optimizer', 'lr', 'init')
+    return argparse.Namespace(preset=given.pop('preset', 'gatys-tf1'),
+                              **{name: given.get(name) for name in names})
+
+
+def test_options_override_their_parts_of_a_preset_and_nothing_else():
+    original = presets.get('gatys-tf1')
+    assert presets.from_options(options()) == original
+    changed = presets.from_options(options(style_weight=7.0, optimizer='adam', lr=0.5,
+                                           init='content'))
+    assert (changed.style_weight, changed.optimizer, changed.noise_ratio) == (7.0, 'adam', 0.0)
+    assert changed.adam == dict(original.adam, learning_rate=0.5)
+    assert changed.content_layers == original.content_layers
+    assert changed.content_weight == original.content_weight
+    assert presets.get('gatys-tf1') == original  # the named preset itself is unchanged
+    assert presets.from_options(options(preset='d2l', init='noise')).noise_ratio == 1.0
+
+
+def test_init_names_a_start_or_an_image_file():
+    assert presets.init_image(None) is None and presets.init_image('noise') is None
+    assert presets.init_image('content') is None
+    assert presets.init_image('start.png') == Path('start.png')

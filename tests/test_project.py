@@ -63,3 +63,76 @@ def test_python_3_12_gets_a_clear_error():
                           env={'PYTHONPATH': str(ROOT), 'PATH': os.environ['PATH']})
     assert done.returncode != 0
     assert 'd2lstyle needs Python 3.10 or 3.11' in done.stderr and 'distutils' in done.stderr
+
+
+# Imports flow one way: the entry points, then the commands, then the runtime, then the
+# library. The chapters' code (d2lstyle/mxnet/, a package of one module per chapter) counts as
+# one module here: a chapter imports the package to reach earlier chapters, as d2l's does.
+LAYERS = [
+    ('build', 'd2lstyle.__main__', 'benchmarks'),
+    ('builder', 'd2lstyle.cli'),
+    ('d2lstyle.stylize', 'd2lstyle.transfer'),
+    ('d2lstyle.runtime',),
+    ('d2lstyle.mxnet',),
+    ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
+     'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin'),
+    ('d2lstyle.atomic',),
+    ('d2lstyle',),
+]
+
+
+def unit(module):
+    """The layer entry a module belongs to: its longest prefix named in LAYERS."""
+    names = sorted((n for layer in LAYERS for n in layer), key=len, reverse=True)
+    return next((n for n in names if module == n or module.startswith(n + '.')), None)
+
+
+def imports_of(path):
+    """The project modules that ``path`` imports (relative imports resolved)."""
+    import ast
+    parts = list(path.relative_to(ROOT).with_suffix('').parts)
+    package = parts[:-1] if parts[-1] != '__init__' else parts[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = (package[:len(package) - node.level + 1] if node.level else [])
+            module = '.'.join(base + ([node.module] if node.module else []))
+            found.add(module)
+            found.update(f'{module}.{alias.name}' for alias in node.names)  # a submodule
+    return {unit(m) for m in found if unit(m)}
+
+
+def project_modules():
+    files = [ROOT / 'build.py', *(ROOT / 'd2lstyle').rglob('*.py'),
+             *(ROOT / 'builder').rglob('*.py'), *(ROOT / 'benchmarks').glob('*.py')]
+    return {path: unit('.'.join(path.relative_to(ROOT).with_suffix('').parts).removesuffix('.__init__'))
+            for path in files}
+
+
+def test_every_module_is_in_a_layer():
+    assert None not in project_modules().values()
+
+
+def test_imports_go_only_to_lower_layers_and_in_no_circle():
+    rank = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+    graph = {}
+    for path, source in project_modules().items():
+        graph.setdefault(source, set()).update(imports_of(path) - {source})
+    upward = [f'{source} imports {target}' for source, targets in graph.items()
+              for target in targets if rank[target] < rank[source]]
+    assert not upward
+    # within a layer (the library's modules import one another): no circle either
+    done, path = set(), []
+
+    def visit(module):
+        assert module not in path, ' -> '.join(path[path.index(module):] + [module])
+        if module not in done:
+            path.append(module)
+            for target in graph.get(module, ()):
+                visit(target)
+            path.pop()
+            done.add(module)
+    for module in graph:
+        visit(module)

@@ -1,5 +1,5 @@
-"""Chapter 5: the transform network, its loss, training (resumable, data-parallel), export,
-the shipped model, and the train/transform commands with their errors."""
+"""Chapter 5's teaching code (d2lstyle.mxnet.feed_forward): the transform network, its
+perceptual loss, training (resumable, data-parallel) and export."""
 import json
 
 import mxnet as mx
@@ -8,7 +8,7 @@ import pytest
 from mxnet import autograd, nd
 from PIL import Image
 
-from d2lstyle import D2lStyleError, cli, fast, presets, weights
+from d2lstyle import D2lStyleError, presets, weights
 from d2lstyle import mxnet as d2l
 
 ROOT = weights.Path(__file__).resolve().parents[1]
@@ -56,9 +56,9 @@ def test_perceptual_loss_of_one_image_is_chapter_2s_style_loss(setup):
     style_loss = d2l.StyleLoss(loss.net, loss.content_layers, loss.style_layers,
                                [nd.zeros(n) for n in loss.sizes], loss.content_weight,
                                loss.style_weights, loss.tv_weight)
-    expected = style_loss(Y_hat, *contents_Y, *grams)
-    for a, b in zip(loss(Y_hat, photo, *grams), expected):
-        assert a.asscalar() == pytest.approx(b.asscalar(), rel=1e-4)
+    expected = [l.asscalar() for l in style_loss(Y_hat, *contents_Y, *grams)]
+    assert min(expected) > 0
+    assert [l.asscalar() for l in loss(Y_hat, photo, *grams)] == pytest.approx(expected, rel=1e-4)
 
 
 def test_a_batch_loss_is_the_mean_of_its_images_losses(setup):
@@ -67,6 +67,7 @@ def test_a_batch_loss_is_the_mean_of_its_images_losses(setup):
     Y_hat = photos * 0.5
     both = [l.asscalar() for l in loss(Y_hat, photos, *grams)]
     each = [[l.asscalar() for l in loss(Y_hat[i:i + 1], photos[i:i + 1], *grams)] for i in (0, 1)]
+    assert np.min(each) > 0 and each[0] != pytest.approx(each[1], rel=1e-3)
     assert both == pytest.approx(np.mean(each, axis=0), rel=1e-4)
 
 
@@ -143,73 +144,3 @@ def test_a_folder_without_photos_or_no_folder_is_refused(tmp_path):
         d2l.PhotoFolder(tmp_path)
     with pytest.raises(D2lStyleError, match='not a folder'):
         d2l.PhotoFolder(tmp_path / 'notes.txt')
-
-
-def test_the_shipped_model_is_small_recorded_and_stylizes(tmp_path):
-    assert fast.shipped() == ['starry_night', 'starry_night_batchnorm']
-    prefix = fast.MODELS / 'starry_night'
-    record = json.loads(prefix.with_suffix('.json').read_text())
-    for name, digest in record['files'].items():
-        assert weights.sha256(fast.MODELS / name) == digest
-        assert (fast.MODELS / name).stat().st_size <= 10_000_000
-    assert record['command'].startswith('d2lstyle train ') and record['iterations'] > 0
-    assert 'flower.jpg' not in record['data'] and 'tubingen.jpg' not in record['data']
-    out = tmp_path / 'out.png'
-    assert cli.main(['transform', '--model', 'starry_night', str(HELD_OUT), str(out)]) == 0
-    result = np.asarray(Image.open(out), dtype=float)
-    assert result.shape == (342, 512, 3)
-    photo = np.asarray(Image.open(HELD_OUT), dtype=float)
-    assert np.abs(result - photo).mean() > 10  # it changed the photo, not copied it
-
-
-# ---- the commands' errors: exit 2, one line naming the problem, nothing written ----------
-
-def refused(capsys, argv, *words):
-    assert cli.main(argv) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.startswith('d2lstyle: error: ') and '\n' not in err, err
-    for word in words:
-        assert str(word) in err, err
-
-
-def test_transform_refuses_bad_models_and_images(capsys, tmp_path):
-    out = tmp_path / 'out.png'
-    refused(capsys, ['transform', '--model', str(tmp_path / 'nope'), str(HELD_OUT), str(out)],
-            'nope-symbol.json not found', 'starry_night')
-    (tmp_path / 'bad-symbol.json').write_text('{"not": "a network"')
-    (tmp_path / 'bad-0000.params').write_bytes(b'\0' * 100)
-    refused(capsys, ['transform', '--model', str(tmp_path / 'bad'), str(HELD_OUT), str(out)],
-            'bad-symbol.json', 'export it again')
-    broken = tmp_path / 'broken.jpg'
-    broken.write_bytes(HELD_OUT.read_bytes()[:2000])
-    refused(capsys, ['transform', '--model', 'starry_night', str(broken), str(out)], broken)
-    refused(capsys, ['transform', '--model', 'starry_night', str(HELD_OUT), str(tmp_path / 'o.gif')],
-            'o.gif')
-    refused(capsys, ['transform', '--model', 'starry_night', str(HELD_OUT), str(HELD_OUT)],
-            'overwrite the input')
-    assert not out.exists()
-
-
-def test_train_refuses_bad_settings_and_a_mismatched_resume(capsys, tmp_path):
-    base = ['train', str(STYLE), '-o', str(tmp_path / 'm')]
-    refused(capsys, base + ['--data', str(tmp_path / 'none')], '--data', 'not a folder')
-    refused(capsys, base + ['--crop', '30'], '--crop 30', 'multiple of 4')
-    refused(capsys, base + ['--batch-size', '3', '--devices', '2'], 'does not split evenly')
-    refused(capsys, base + ['--preset', 'nope'], 'nope')
-    empty = tmp_path / 'empty'
-    empty.mkdir()
-    refused(capsys, base + ['--data', str(empty)], empty, 'no .png or .jpg')
-    broken = tmp_path / 'broken.jpg'
-    broken.write_bytes(STYLE.read_bytes()[:3000])
-    refused(capsys, ['train', str(broken), '-o', str(tmp_path / 'm')], broken)
-    assert not (tmp_path / 'm.checkpoint').exists()  # nothing written for a refused run
-    def tiny(iterations, width=4):
-        return base + ['--iterations', str(iterations), '--crop', '64', '--batch-size', '2',
-                       '--width', str(width)]
-    assert cli.main(tiny(2)) == 0
-    capsys.readouterr()
-    record = json.loads((tmp_path / 'm.json').read_text())
-    assert record['iterations'] == 2 and len(record['losses']) == 2
-    refused(capsys, tiny(2, width=8), 'other settings', '--width 4 -> 8')
-    assert cli.main(tiny(3)) == 0  # resumes the checkpoint and goes on to 3
-    assert json.loads((tmp_path / 'm.json').read_text())['iterations'] == 3

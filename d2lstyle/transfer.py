@@ -1,9 +1,7 @@
-"""``d2lstyle train`` and ``d2lstyle transform``: chapter 5's transform network, from the
-command line. Training checkpoints as it goes and resumes where it stopped; the trained
+"""The ``d2lstyle train`` and ``d2lstyle transform`` commands: chapter 5's feed-forward
+transform network, from the command line. Training checkpoints as it goes and resumes where it stopped; the trained
 network is exported (symbol + params) with a JSON record of how it was made."""
 import json
-import os
-import platform
 import random
 import shlex
 import sys
@@ -14,12 +12,10 @@ import mxnet as mx
 import numpy as np
 from PIL import Image
 
-from . import D2lStyleError, __version__, memory
+from . import D2lStyleError, memory, presets, runtime
 from . import mxnet as d2l
-from .atomic import atomic_write
-from .cli import settings, write_record
+from .atomic import write_json
 from .images import read_image, save_image
-from .stylize import VGG_CHANNELS, device
 from .weights import load_vgg, sha256
 
 MODELS = Path(__file__).parent / 'models'  # the models the package ships
@@ -57,7 +53,8 @@ def load(model, ctx):
 
 
 def transform(args):
-    ctx = device(args.device)
+    """The transform command: one photograph through a trained network."""
+    ctx = runtime.device(args.device)
     model = load(args.model, ctx)
     img = read_image(args.input)
     w, h = img.size
@@ -89,29 +86,21 @@ def check_training_plan(args, style_size, ctx):
     w, h = style_size
     painting = args.style_size * round(args.style_size * h / w)
     what = f'--style-size {args.style_size} (the painting {args.style_size} pixels wide)'
-    memory.check_elements(VGG_CHANNELS * painting, what, 'use a smaller --style-size')
+    memory.check_elements(memory.VGG_CHANNELS * painting, what, 'use a smaller --style-size')
     memory.check_fits('stylize', painting / 1e6, what, 'use a smaller --style-size', ctx)
     per_device = args.batch_size // args.devices
     what = f'--crop {args.crop} with --batch-size {args.batch_size}'
     advice = 'use a smaller --crop or --batch-size'
     # VGG sees each generated image and its photograph: two images per crop
-    memory.check_elements(2 * per_device * VGG_CHANNELS * args.crop ** 2, what, advice)
+    memory.check_elements(2 * per_device * memory.VGG_CHANNELS * args.crop ** 2, what, advice)
     megapixels = per_device * args.crop ** 2 / 1e6 * max(1, args.width / WIDTH_CALIBRATED)
     memory.check_fits('train', megapixels, f'{what} and --width {args.width}',
                       advice + ' or --width', ctx)
 
 
-def contexts(name, count):
-    if name == 'gpu':
-        device('gpu')  # the clear error when MXNet sees none
-        if count > mx.context.num_gpus():
-            raise D2lStyleError(f'--devices {count}: MXNet sees {mx.context.num_gpus()} GPUs')
-        return [mx.gpu(i) for i in range(count)]
-    return [mx.cpu(i) for i in range(count)]
-
-
 def train(args, argv):
-    ctxs = contexts(args.device, args.devices)
+    """The train command: a transform network for one painting, checkpointed as it goes."""
+    ctxs = runtime.devices(args.device, args.devices)
     style_img = read_image(args.style)
     loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
     check_training_plan(args, style_img.size, ctxs[0])
@@ -120,7 +109,7 @@ def train(args, argv):
     random.seed(args.seed)  # the crops
     np.random.seed(args.seed)  # the shuffling
     mx.random.seed(args.seed)  # the initial weights
-    loss, styles_Y_gram = d2l.perceptual_loss(load_vgg('vgg19', ctxs[0]), settings(args),
+    loss, styles_Y_gram = d2l.perceptual_loss(load_vgg('vgg19', ctxs[0]), presets.from_options(args),
                                               style_img, args.style_size, args.crop, ctxs[0])
     loss.collect_params().reset_ctx(ctxs)
     loss.hybridize(static_alloc=True)
@@ -136,7 +125,7 @@ def train(args, argv):
         return 130
     net.collect_params().reset_ctx(mx.cpu())
     files = d2l.export_model(net, args.output)
-    write_record(record(args, argv, history, files), Path(f'{args.output}.json'))
+    write_json(Path(f'{args.output}.json'), record(args, argv, history, files))
     print(f'wrote {", ".join(str(f) for f in files)} and {args.output}.json')
     return 0
 
@@ -159,15 +148,7 @@ def check_resume(folder, args):
                                 'use its settings to resume it, or another --output (or delete '
                                 'the folder) to start afresh')
     else:
-        with atomic_write(path) as f:
-            f.write(json.dumps(mine).encode())
-
-
-def cpu_model():
-    for line in Path('/proc/cpuinfo').read_text().splitlines():
-        if line.startswith('model name'):
-            return line.split(':', 1)[1].strip()
-    return platform.processor() or 'unknown CPU'
+        write_json(path, mine)
 
 
 def record(args, argv, history, files, points=50):
@@ -177,11 +158,7 @@ def record(args, argv, history, files, points=50):
     windows = [history[i:i + every] for i in range(0, len(history), every)]
     names = ('iteration', 'seconds', 'content', 'style', 'tv', 'total')
     losses = [dict(zip(names, map(float, [*w[-1, :2], *w[:, 2:].mean(axis=0)]))) for w in windows]
-    return {'command': 'd2lstyle ' + shlex.join(argv), 'settings': vars(args),
-            'data': sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
-            'iterations': int(history[-1, 0]), 'seconds': round(float(history[-1, 1]), 1),
-            'losses': losses,
-            'machine': f'{os.cpu_count()} cores of {cpu_model()}, {mx.context.num_gpus()} GPUs',
-            'files': {f.name: sha256(f) for f in files},
-            'versions': {'d2lstyle': __version__, 'mxnet': mx.__version__,
-                         'python': platform.python_version()}}
+    return runtime.record('d2lstyle ' + shlex.join(argv), vars(args),
+                          data=sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
+                          iterations=int(history[-1, 0]), seconds=round(float(history[-1, 1]), 1),
+                          losses=losses, files={f.name: sha256(f) for f in files})

@@ -1,0 +1,60 @@
+"""What the commands and the benchmarks share at run time: the device a run uses, and the
+record of a run (versions, machine, settings), which the commands write with
+``atomic.write_json``.
+
+It sits between the commands (``stylize``, ``transfer``, the benchmarks) and the library
+(the chapters' code in ``d2lstyle.mxnet``, ``weights``, ``images``): it imports MXNet.
+"""
+import os
+import platform
+from pathlib import Path
+
+import mxnet as mx
+import numpy
+
+from . import D2lStyleError, __version__
+from . import mxnet as d2l
+
+
+def device(name):
+    """The context of ``--device cpu`` or ``--device gpu`` (chapter 1's ``try_gpu``)."""
+    if name == 'gpu' and mx.context.num_gpus() == 0:
+        raise D2lStyleError('--device gpu: MXNet sees no GPU (the CPU build of MXNet never '
+                            'does); use --device cpu')
+    return d2l.try_gpu() if name == 'gpu' else mx.cpu()
+
+
+def devices(name, count):
+    """``count`` contexts of ``--device name``, for data-parallel training."""
+    if name == 'gpu':
+        device('gpu')  # the clear error when MXNet sees none
+        if count > mx.context.num_gpus():
+            raise D2lStyleError(f'--devices {count}: MXNet sees {mx.context.num_gpus()} GPUs')
+        return [mx.gpu(i) for i in range(count)]
+    return [mx.cpu(i) for i in range(count)]
+
+
+def cpu_model():
+    cpuinfo = Path('/proc/cpuinfo')
+    for line in cpuinfo.read_text().splitlines() if cpuinfo.exists() else ():
+        if line.startswith('model name'):
+            return line.split(':', 1)[1].strip()
+    return platform.processor() or 'unknown CPU'
+
+
+def machine():
+    """The machine a figure was measured on, in words."""
+    threads = os.environ.get('OMP_NUM_THREADS', 'unset')
+    return (f'{os.cpu_count()} cores of {cpu_model()}, OMP_NUM_THREADS={threads}, '
+            f'{mx.context.num_gpus()} GPUs')
+
+
+def versions():
+    return {'d2lstyle': __version__, 'mxnet': mx.__version__, 'numpy': numpy.__version__,
+            'python': platform.python_version()}
+
+
+def record(command, settings, **facts):
+    """The record of a run: what ran, with which settings, where, with which versions."""
+    return {'command': command, 'settings': settings, **facts,
+            'machine': machine(), 'versions': versions()}

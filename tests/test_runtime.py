@@ -1,0 +1,39 @@
+"""What the commands and benchmarks share at run time (d2lstyle.runtime): devices and records."""
+import json
+import os
+
+import mxnet as mx
+import pytest
+
+from d2lstyle import D2lStyleError, __version__, runtime, standin
+from d2lstyle.atomic import write_json
+
+
+def test_a_gpu_is_refused_clearly_when_mxnet_sees_none():
+    with pytest.raises(D2lStyleError, match='--device gpu: MXNet sees no GPU.*--device cpu'):
+        runtime.device('gpu')
+    with pytest.raises(D2lStyleError, match='--device gpu'):
+        runtime.devices('gpu', 1)
+    assert runtime.device('cpu') == mx.cpu()
+    assert runtime.devices('cpu', 2) == [mx.cpu(0), mx.cpu(1)]
+
+
+def test_devices_are_the_gpus_mxnet_sees_and_no_more():
+    with standin.installed(2):
+        assert runtime.device('gpu') == mx.gpu(0)
+        assert runtime.devices('gpu', 2) == [mx.gpu(0), mx.gpu(1)]
+        with pytest.raises(D2lStyleError, match='--devices 3: MXNet sees 2 GPUs'):
+            runtime.devices('gpu', 3)
+
+
+def test_a_record_says_what_ran_where_with_which_versions(tmp_path):
+    record = runtime.record('stylize', {'output': tmp_path / 'o.png'}, status='done')
+    assert record['command'] == 'stylize' and record['status'] == 'done'
+    assert record['versions']['d2lstyle'] == __version__
+    assert record['versions']['mxnet'] == mx.__version__ == '1.9.1'
+    assert record['machine'].startswith(f'{os.cpu_count()} cores of ')
+    assert f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}" in record['machine']
+    path = tmp_path / 'deep' / 'o.json'
+    write_json(path, record)  # a path becomes text; the folder is made
+    assert json.loads(path.read_text())['settings'] == {'output': str(tmp_path / 'o.png')}
+    assert not list(path.parent.glob('.*.part'))

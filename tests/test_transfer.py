@@ -1,0 +1,109 @@
+"""d2lstyle train and transform (d2lstyle.transfer): the shipped models, and every bad input
+refused with one line."""
+import json
+
+import mxnet as mx
+import numpy as np
+import pytest
+from PIL import Image
+
+from d2lstyle import cli, standin, transfer, weights
+
+ROOT = weights.Path(__file__).resolve().parents[1]
+CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
+HELD_OUT = ROOT / 'img' / 'flower.jpg'
+
+
+def test_the_shipped_model_is_small_recorded_and_stylizes(tmp_path):
+    assert transfer.shipped() == ['starry_night', 'starry_night_batchnorm']
+    prefix = transfer.MODELS / 'starry_night'
+    record = json.loads(prefix.with_suffix('.json').read_text())
+    for name, digest in record['files'].items():
+        assert weights.sha256(transfer.MODELS / name) == digest
+        assert (transfer.MODELS / name).stat().st_size <= 10_000_000
+    assert record['command'].startswith('d2lstyle train ') and record['iterations'] > 0
+    assert 'flower.jpg' not in record['data'] and 'tubingen.jpg' not in record['data']
+    out = tmp_path / 'out.png'
+    assert cli.main(['transform', '--model', 'starry_night', str(HELD_OUT), str(out)]) == 0
+    result = np.asarray(Image.open(out), dtype=float)
+    assert result.shape == (342, 512, 3)
+    photo = np.asarray(Image.open(HELD_OUT), dtype=float)
+    assert np.abs(result - photo).mean() > 10  # it changed the photo, not copied it
+
+
+# ---- the commands' errors: exit 2, one line naming the problem, nothing written ----------
+
+def refused(capsys, argv, *words):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith('d2lstyle: error: ') and '\n' not in err, err
+    for word in words:
+        assert str(word) in err, err
+
+
+def test_transform_refuses_bad_models_and_images(capsys, tmp_path):
+    out = tmp_path / 'out.png'
+    refused(capsys, ['transform', '--model', str(tmp_path / 'nope'), str(HELD_OUT), str(out)],
+            'nope-symbol.json not found', 'starry_night')
+    (tmp_path / 'bad-symbol.json').write_text('{"not": "a network"')
+    (tmp_path / 'bad-0000.params').write_bytes(b'\0' * 100)
+    refused(capsys, ['transform', '--model', str(tmp_path / 'bad'), str(HELD_OUT), str(out)],
+            'bad-symbol.json', 'export it again')
+    broken = tmp_path / 'broken.jpg'
+    broken.write_bytes(HELD_OUT.read_bytes()[:2000])
+    refused(capsys, ['transform', '--model', 'starry_night', str(broken), str(out)], broken)
+    refused(capsys, ['transform', '--model', 'starry_night', str(HELD_OUT), str(tmp_path / 'o.gif')],
+            'o.gif')
+    refused(capsys, ['transform', '--model', 'starry_night', str(HELD_OUT), str(HELD_OUT)],
+            'overwrite an input')
+    assert not out.exists()
+
+
+def test_train_refuses_bad_settings_and_a_mismatched_resume(capsys, tmp_path):
+    base = ['train', str(STYLE), '-o', str(tmp_path / 'm')]
+    refused(capsys, base + ['--data', str(tmp_path / 'none')], '--data', 'not a folder')
+    refused(capsys, base + ['--crop', '30'], '--crop 30', 'multiple of 4')
+    refused(capsys, base + ['--batch-size', '3', '--devices', '2'], 'does not split evenly')
+    refused(capsys, base + ['--preset', 'nope'], 'nope')
+    empty = tmp_path / 'empty'
+    empty.mkdir()
+    refused(capsys, base + ['--data', str(empty)], empty, 'no .png or .jpg')
+    broken = tmp_path / 'broken.jpg'
+    broken.write_bytes(STYLE.read_bytes()[:3000])
+    refused(capsys, ['train', str(broken), '-o', str(tmp_path / 'm')], broken)
+    assert not (tmp_path / 'm.checkpoint').exists()  # nothing written for a refused run
+    def tiny(iterations, width=4):
+        return base + ['--iterations', str(iterations), '--crop', '64', '--batch-size', '2',
+                       '--width', str(width)]
+    assert cli.main(tiny(2)) == 0
+    capsys.readouterr()
+    record = json.loads((tmp_path / 'm.json').read_text())
+    assert record['iterations'] == 2 and len(record['losses']) == 2
+    refused(capsys, tiny(2, width=8), 'other settings', '--width 4 -> 8')
+    assert cli.main(tiny(3)) == 0  # resumes the checkpoint and goes on to 3
+    assert json.loads((tmp_path / 'm.json').read_text())['iterations'] == 3
+
+
+@pytest.fixture
+def loaded_on(monkeypatch):
+    """The contexts the commands load VGG on, while two stand-in GPUs are installed."""
+    contexts, load = [], weights.load_vgg
+
+    def spy(name='vgg19', ctx=None):
+        contexts.append(ctx)
+        return load(name, ctx)
+    monkeypatch.setattr(transfer, 'load_vgg', spy)  # as train calls it
+    with standin.installed(2):
+        yield contexts
+
+
+def test_train_on_two_gpus_then_transform_on_one(loaded_on, tmp_path):
+    model = tmp_path / 'wave'
+    assert cli.main(['train', str(STYLE), '-o', str(model), '--iterations', '2', '--crop', '32',
+                     '--batch-size', '2', '--width', '4', '--device', 'gpu', '--devices', '2',
+                     '--data', str(ROOT / 'img' / 'photos')]) == 0
+    assert loaded_on == [mx.cpu(1)]
+    out = tmp_path / 'out.png'
+    assert cli.main(['transform', '--model', str(model), str(CONTENT), str(out),
+                     '--device', 'gpu']) == 0
+    assert Image.open(out).size == Image.open(CONTENT).size

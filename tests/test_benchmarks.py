@@ -10,6 +10,7 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 import feed_forward  # noqa: E402
 import optimizers  # noqa: E402
 import style_step  # noqa: E402
+import time_to_quality  # noqa: E402
 
 
 def test_the_benchmarks_put_their_problem_on_one_device():
@@ -19,3 +20,23 @@ def test_the_benchmarks_put_their_problem_on_one_device():
         found = optimizers.histories((48, 32), 3, mx.gpu(0))
         assert [len(found['adam']), len(found['lbfgs'])] == [3, 3]
         assert len(feed_forward.transform_seconds('starry_night', 1, mx.gpu(0))) == 1
+
+
+def test_a_pyramid_grows_by_the_square_root_of_two_up_to_the_final_size():
+    sizes = time_to_quality.pyramid(5)
+    assert sizes[-1] == 1.0 and len(sizes) == 5
+    assert all(abs(b / a - 2 ** 0.5) < 1e-3 for a, b in zip(sizes, sizes[1:]))
+    strategy = time_to_quality.Strategy('p', sizes, (5, 4, 3, 2, 1))
+    assert strategy.argv(1200)[:6] == ['--size', '300', '424', '600', '849', '1200']
+
+
+def test_the_reference_is_the_best_final_score_and_each_run_reaches_it_once():
+    def point(seconds, style, texture, content):
+        return dict(seconds=seconds, style=style, texture=texture, content=content)
+    slow = {'points': [point(60, 0.9, 0.9, 0.4), point(600, 0.30, 0.30, 0.50)]}
+    fast = {'points': [point(30, 0.8, 0.9, 0.4), point(90, 0.32, 0.31, 0.55),
+                       point(200, 0.31, 0.30, 0.52)]}
+    tinted = {'points': [point(10, 0.30, 0.95, 0.2)]}  # colour only: its texture gives it away
+    pair = time_to_quality.summarise({'runs': [slow, fast, tinted]})
+    assert pair['reference'] == slow['points'][-1]
+    assert [r['seconds_to_reference'] for r in pair['runs']] == [600, 90, None]

@@ -1,12 +1,15 @@
-"""The built site in a real browser: headless Chromium (Debian's) driven by Playwright.
+"""builder/site.py: the site around the chapters' pages, read as HTML and seen in a browser.
 
-Each check runs on a site built from small synthetic notebooks (seconds: a formula, an image,
-a long output, a gallery tag) and, in the slow run, on the real book (_build/site, whose
-chapters the execution cache shares with test_book.py, so they run once per test run).
-Without /usr/bin/chromium the tests skip, except in CI (CI=true), where they fail.
+The first tests read the pages of a small book's site. The others, marked ``browser``, open a
+site in headless Chromium (Debian's) driven by Playwright: one built from small synthetic
+notebooks (seconds: a formula, an image, a long output, a gallery tag) and, in the slow run, the
+real book (_build/site, whose chapters the execution cache shares with test_book.py, so they run
+once per test run). Without /usr/bin/chromium they skip, except in CI (CI=true), where they fail.
 """
+import base64
 import functools
 import http.server
+import io
 import os
 import re
 import subprocess
@@ -14,18 +17,179 @@ import sys
 import threading
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
+import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 from PIL import Image, ImageStat
 
 import build
-from conftest import BOOK_BUILD
-from test_build import make_book, notebook
+from builder import ASSETS, BUILD, ROOT
+from builder.notebooks import check_clean, find_chapters
+from builder.render import FOLD_LINES
+from builder.site import (BOOK_FOLDER, BOOK_ZIP, TITLE, book_zip, chapter_page, files_beside,
+                          outline)
+from conftest import BOOK_BUILD, DOT, make_book, notebook
 
-pytestmark = pytest.mark.browser
+in_browser = pytest.mark.browser
+
+# ---- a small book's site, read as HTML ----------------------------------------------------
+
+CHAPTERS = [('01_a', 'First steps'), ('02_b', 'Gram <matrices>'), ('03_c', 'Third')]
+
+
+@pytest.fixture
+def small_site(book):
+    """The site of three chapters, each printing a number and showing ../img/dot.png."""
+    for i, (name, title) in enumerate(CHAPTERS):
+        cells = [f'print({i} * 1000 + 42)', new_markdown_cell('![dot](../img/dot.png)')]
+        if i == 0:
+            cells.insert(0, '#@save\ndef answer():\n    return 42')
+        notebook(book / 'chapters', name, *cells, title=title)
+    build.main(['--out', str(book / 'site')], root=book)
+    return book / 'site'
+
+
+def escaped(title):
+    return title.replace('<', '&lt;').replace('>', '&gt;')
+
+
+def nav_links(page):
+    bars = re.findall(r'<nav class="d2l-nav">(.*?)</nav>', page, re.S)
+    assert len(bars) == 2 and bars[0] == bars[1]  # above and below the chapter
+    return re.findall(r'href="([^"]+)"', bars[0])
+
+
+def test_index_lists_the_chapters_in_order_with_their_titles(small_site):
+    out = small_site
+    index = (out / 'index.html').read_text()
+    assert TITLE in index
+    positions = [index.index(f'<a href="{name}.html">{escaped(title)}</a>')
+                 for name, title in CHAPTERS]
+    assert positions == sorted(positions)
+    assert 'href="credits.html"' in index
+    assert 'public domain' in (out / 'credits.html').read_text()
+
+
+def test_chapter_pages_link_to_existing_neighbours_and_a_clean_notebook(small_site):
+    out = small_site
+    for i, (name, title) in enumerate(CHAPTERS):
+        page = (out / f'{name}.html').read_text()
+        links = nav_links(page)
+        assert all((out / link).exists() for link in links), links
+        previous = [f'{CHAPTERS[i - 1][0]}.html'] if i else []
+        following = [f'{CHAPTERS[i + 1][0]}.html'] if i + 1 < len(CHAPTERS) else []
+        assert links == previous + ['index.html', f'{name}.ipynb', 'credits.html'] + following
+        assert 'Download notebook' in page
+        assert str(i * 1000 + 42) in page  # the executed output is on the page
+        assert f'src="data:image/png;base64,{base64.b64encode(DOT).decode()}"' in page
+        assert f'<title>{escaped(title)}</title>' in page
+        assert not re.search(r'<script src="https?://', page)  # nothing from a CDN
+        copy = nbformat.read(out / f'{name}.ipynb', as_version=4)
+        assert check_clean(out / f'{name}.ipynb') == [] and len(copy.cells) >= 3
+    assert (out / 'mathjax' / 'MathJax.js').exists()  # formulas render offline
+    assert not [p for p in out.iterdir() if p.name.startswith('.')]  # no temporary leftovers
+
+
+def test_chapter_pages_have_the_book_sidebar_and_their_own_outline(small_site):
+    out = small_site
+    page = (out / '02_b.html').read_text()
+    bar = re.search(r'<nav [^>]*class="d2l-sidebar".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'<a [^>]*href="(\d\d_\w)\.html"', bar) == [name for name, _ in CHAPTERS]
+    assert re.findall(r'<a [^>]*aria-current="page"[^>]*>', bar) == [
+        '<a aria-current="page" href="02_b.html">']  # (nbconvert sorts the attributes)
+    for target in ('gallery.html', 'credits.html', BOOK_ZIP, 'index.html'):
+        assert f'href="{target}"' in bar and (out / target).exists()
+    assert '_static/book.css' in page and '_static/book.js' in page
+    assert (out / '_static' / 'book.js').read_text() == (ASSETS / 'book.js').read_text()
+
+
+def test_the_outline_lists_h2_and_h3_without_their_pilcrows(book):
+    path = notebook(book / 'chapters', '01_a', new_markdown_cell(
+        '## Gram *matrices*\n\ntext\n\n### The loss, $L$\n\n#### too deep'))
+    body = chapter_page(nbformat.read(path, 4), path, [('01_a', 'A')], 0)
+    bar = re.search(r'<nav [^>]*class="d2l-sidebar".*?</nav>', body, re.S).group(0)
+    items = re.findall(r'<li class="d2l-h(\d)"><a href="#([^"]+)">(.*?)</a>', bar)
+    assert [(level, text) for level, _, text in items] == [
+        ('2', 'Gram matrices'), ('3', 'The loss, $L$')]
+    assert all(f'id="{anchor}"' in body for _, anchor, _ in items)
+    assert outline('<h1 id="x">Only a title</h1>') == ''
+
+
+def test_gallery_takes_the_tagged_cells_else_the_last_image(book):
+    notebook(book / 'chapters', '01_tagged', image_cell(SHOW_DOT, ['gallery']),
+             image_cell(SHOW_DOT + '\ndisplay(Image(data=' + repr(DOT) + ', format="png"))',
+                        ['gallery', 'other']), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '02_plain', image_cell(SHOW_DOT), image_cell(SHOW_DOT))
+    notebook(book / 'chapters', '03_none', 'print(1)')
+    build.main(['--out', str(book / 'site')], root=book)
+    out = book / 'site'
+    gallery = (out / 'gallery.html').read_text()
+    shown = re.findall(r'<a href="([^"#]+)#cell-id=([^"]+)"><img src="([^"]+)"', gallery)
+    tagged = [c for c in nbformat.read(book / '_build/executed/quick/01_tagged.ipynb', 4).cells
+              if 'gallery' in c.metadata.get('tags', [])]
+    last = nbformat.read(book / '_build/executed/quick/02_plain.ipynb', 4).cells[-1]
+    assert [(page, cell) for page, cell, _ in shown] == [
+        ('01_tagged.html', tagged[0].id), ('01_tagged.html', tagged[1].id),
+        ('01_tagged.html', tagged[1].id), ('02_plain.html', last.id)]
+    for page, cell, image in shown:
+        assert (out / image).read_bytes() == DOT
+        assert f'id="cell-id={cell}"' in (out / page).read_text()  # the link lands on it
+    assert 'href="gallery.html"' in (out / '01_tagged.html').read_text()
+
+
+def image_cell(code, tags=()):
+    cell = new_code_cell(code)
+    if tags:
+        cell.metadata['tags'] = list(tags)
+    return cell
+
+
+SHOW_DOT = ('from IPython.display import Image, display\n'
+            f'display(Image(data={DOT!r}, format="png"))')
+
+
+def test_the_book_zip_holds_what_the_chapters_need_and_is_reproducible(book):
+    (book / 'd2lstyle' / 'notes.txt').write_text('not a module')
+    (book / 'd2lstyle' / 'mxnet').mkdir()
+    (book / 'd2lstyle' / 'mxnet' / '__init__.py').write_text('')  # the generated code
+    (book / 'benchmarks').mkdir()
+    (book / 'benchmarks' / 'step.json').write_text('{}')
+    (book / 'benchmarks' / 'step.py').write_text('not for readers')
+    (book / 'requirements.txt').write_text('mxnet==1.9.1\n')
+    notebook(book / 'chapters', '01_a', "open('../img/dot.png').read()",
+             new_markdown_cell("Text that quotes '../img/none.png' is not a file the code reads."))
+    nb = nbformat.read(book / 'chapters' / '01_a.ipynb', 4)
+    nb.cells[1].outputs = [new_output('stream', text='ran')]
+    nbformat.write(nb, book / 'chapters' / '01_a.ipynb')
+    data = book_zip(book)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.namelist() == [f'{BOOK_FOLDER}/{name}' for name in [
+            'README.md', 'requirements.txt', 'chapters/01_a.ipynb', 'd2lstyle/__init__.py',
+            'd2lstyle/mxnet/__init__.py', 'd2lstyle/profiles.py', 'img/CREDITS.md',
+            'img/dot.png', 'benchmarks/step.json']]
+        assert archive.read(f'{BOOK_FOLDER}/d2lstyle/profiles.py') == b'x = 1\n'
+        assert 'Python 3.10 or 3.11' in archive.read(f'{BOOK_FOLDER}/README.md').decode()
+        chapter = nbformat.reads(archive.read(f'{BOOK_FOLDER}/chapters/01_a.ipynb').decode(), 4)
+        assert check_clean(book / 'chapters' / '01_a.ipynb') != []
+        assert chapter.cells[1].outputs == []  # stripped in the download
+        assert files_beside(chapter) == ['img/dot.png']
+    os.utime(book / 'd2lstyle' / 'profiles.py', (0, 0))
+    assert book_zip(book) == data
+
+
+def test_a_chapter_page_says_what_its_notebook_needs_beside_it(book):
+    path = notebook(book / 'chapters', '01_a', "x = read('../img/dot.png')\ny = '../benchmarks/a.json'")
+    body = chapter_page(nbformat.read(path, 4), path, [('01_a', 'A')], 0)
+    line = re.search(r'<p class="d2l-needs">(.*?)</p>', body, re.S).group(1)
+    assert f'href="{BOOK_ZIP}"' in line and '<code>chapters/01_a.ipynb</code>' in line
+    assert '<code>img/dot.png</code>, <code>benchmarks/a.json</code>' in line
+
+
+# ---- in a browser -------------------------------------------------------------------------
 
 CHROMIUM = Path('/usr/bin/chromium')
 # No network, no first-run or background chatter: the site must work offline.
@@ -35,7 +199,7 @@ CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-
 DESKTOP = {'width': 1280, 'height': 800}
 PHONE = {'width': 390, 'height': 844}
 PROJECTOR = {'width': 1920, 'height': 1080}
-SHOTS = build.BUILD / 'screenshots'  # kept, to look at
+SHOTS = ROOT / BUILD / 'screenshots'  # kept, to look at
 
 GRADIENT = ('from PIL import Image\n'
             'ramp = Image.linear_gradient("L").resize((320, 200))\n'
@@ -68,10 +232,10 @@ def site(request, tmp_path_factory):
         build.main(['--out', str(root / 'site')], root=root)
         return root / 'site', ['01_first', '02_second']
     # The real book: cached chapters if test_book.py (or make book) ran them already.
-    done = subprocess.run([sys.executable, *BOOK_BUILD], cwd=build.ROOT,
+    done = subprocess.run([sys.executable, *BOOK_BUILD], cwd=ROOT,
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
-    return build.BUILD / 'site', [p.stem for p in build.find_chapters()]
+    return ROOT / BUILD / 'site', [p.stem for p in find_chapters()]
 
 
 @pytest.fixture(scope='module')
@@ -144,6 +308,7 @@ def pages_of(site):
 
 # ---- every page -------------------------------------------------------------------------
 
+@in_browser
 def test_every_page_loads_without_console_errors_and_with_its_images(site, open_page):
     for name in pages_of(site):
         page, errors = open_page(name)
@@ -160,6 +325,7 @@ def test_every_page_loads_without_console_errors_and_with_its_images(site, open_
         assert broken == [], (name, broken)
 
 
+@in_browser
 def test_formulas_are_typeset_and_no_raw_tex_is_left(site, open_page):
     _, chapters = site
     for name in chapters:
@@ -178,6 +344,7 @@ def test_formulas_are_typeset_and_no_raw_tex_is_left(site, open_page):
         assert raw == [], (name, raw[:5])
 
 
+@in_browser
 def test_every_internal_link_resolves(site, server, open_page):
     checked = {}
     for name in pages_of(site):
@@ -200,7 +367,7 @@ def test_every_internal_link_resolves(site, server, open_page):
                 ids = {fragment, unquote(fragment)}
                 assert any(f'id="{i}"' in body for i in ids), (name, url)
     assert any(url.endswith('.ipynb') for url in checked)
-    assert any(url.endswith(build.BOOK_ZIP) for url in checked)
+    assert any(url.endswith(BOOK_ZIP) for url in checked)
 
 
 def fetch(url):
@@ -211,6 +378,7 @@ def fetch(url):
         return err.code, ''
 
 
+@in_browser
 def test_phone_pages_do_not_scroll_sideways(site, open_page):
     for name in pages_of(site):
         page, _ = open_page(name, PHONE)
@@ -220,6 +388,7 @@ def test_phone_pages_do_not_scroll_sideways(site, open_page):
 
 # ---- the chapters -----------------------------------------------------------------------
 
+@in_browser
 def test_the_next_link_goes_from_chapter_1_to_chapter_2(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html')
@@ -231,6 +400,7 @@ def test_the_next_link_goes_from_chapter_1_to_chapter_2(site, open_page):
     page.wait_for_url(f'**/{chapters[0]}.html')
 
 
+@in_browser
 def test_the_sidebar_lists_the_book_and_the_page_outline(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html')
@@ -250,6 +420,7 @@ def test_the_sidebar_lists_the_book_and_the_page_outline(site, open_page):
     assert -2 <= top < DESKTOP['height'] - 50  # scrolled into view
 
 
+@in_browser
 def test_the_copy_button_copies_the_code(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html')
@@ -262,6 +433,7 @@ def test_the_copy_button_copies_the_code(site, open_page):
     assert len(code) > 5
 
 
+@in_browser
 def test_on_a_phone_the_copy_button_covers_no_code(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html', PHONE)
@@ -273,6 +445,7 @@ def test_on_a_phone_the_copy_button_covers_no_code(site, open_page):
     assert gaps and min(gaps) >= 0
 
 
+@in_browser
 def test_the_copy_button_falls_back_without_the_async_clipboard(site, open_page):
     _, chapters = site
     page, _ = open_page(f'{chapters[0]}.html')
@@ -290,6 +463,7 @@ def test_the_copy_button_falls_back_without_the_async_clipboard(site, open_page)
     assert copied == [code.rstrip('\n'), 'Copied']
 
 
+@in_browser
 def test_long_outputs_are_folded(site, open_page):
     folder, chapters = site
     for name in chapters:
@@ -297,7 +471,7 @@ def test_long_outputs_are_folded(site, open_page):
         shown = page.evaluate(r'''() => [...document.querySelectorAll('.jp-RenderedText pre')]
             .filter(pre => !pre.closest('details'))
             .map(pre => pre.textContent.replace(/\n$/, '').split('\n').length)''')
-        assert max(shown, default=0) <= build.FOLD_LINES, name
+        assert max(shown, default=0) <= FOLD_LINES, name
         folded = page.locator('details.d2l-long')
         if folded.count() == 0:
             assert is_real(folder) or name != chapters[0], name  # a long log, made so
@@ -309,9 +483,10 @@ def test_long_outputs_are_folded(site, open_page):
 
 
 def is_real(folder):
-    return folder == build.BUILD / 'site'
+    return folder == ROOT / BUILD / 'site'
 
 
+@in_browser
 def test_the_gallery_links_each_image_to_its_chapter(site, open_page):
     _, chapters = site
     page, _ = open_page('gallery.html')
@@ -323,6 +498,7 @@ def test_the_gallery_links_each_image_to_its_chapter(site, open_page):
 
 # ---- screenshots ------------------------------------------------------------------------
 
+@in_browser
 @pytest.mark.parametrize('viewport', [DESKTOP, PHONE, PROJECTOR], ids=['desktop', 'phone', 'projector'])
 def test_a_screenshot_of_chapter_1_is_not_blank(site, open_page, viewport):
     folder, chapters = site

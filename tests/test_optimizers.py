@@ -1,9 +1,13 @@
-"""Chapter 3's optimisers on smooth functions, against scipy.optimize and exact answers."""
+"""Chapter 3's teaching code (d2lstyle.mxnet.optimizers): the optimisers on smooth functions,
+against scipy.optimize and exact answers, and L-BFGS on the style-transfer objective."""
+import importlib
+
 import numpy as np
 import pytest
 import scipy.optimize
 from mxnet import nd, optimizer
 
+from chapter1_problem import CONTENT_LAYERS, STYLE_LAYERS, truncated_vgg19, tubingen_problem
 from d2lstyle import mxnet as d2l
 
 
@@ -128,3 +132,20 @@ def test_bounds_keep_every_step_inside_and_stop_at_the_edge():
                              optimizer.SGD(learning_rate=0.3), 20, bounds=(low, high))
     assert all((0 <= x[0] <= 1) and (-1 <= x[1] <= 2) for x in seen)
     np.testing.assert_array_equal(X.asnumpy(), [1.0, 2.0])
+
+
+def test_lbfgs_lowers_the_style_objective_at_every_accepted_step(monkeypatch):
+    net = truncated_vgg19()
+    _, content_X, contents_Y, styles_Y = tubingen_problem(net, 'starry_night.jpg', (64, 48))
+    loss = d2l.StyleLoss(net, CONTENT_LAYERS, STYLE_LAYERS, styles_Y)
+    f = d2l.Objective(loss, d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y]))
+    accepted, search = [], d2l.line_search
+    # lbfgs calls line_search of its own module, whichever module of d2lstyle.mxnet that is
+    monkeypatch.setattr(importlib.import_module(d2l.lbfgs.__module__), 'line_search',
+                        lambda *a, **k: accepted.append(search(*a, **k)) or accepted[-1])
+    X = d2l.lbfgs(f, d2l.noise_image(content_X), num_evals=15)
+    values = [f.history[0][4]] + [found[1] for found in accepted if found]
+    assert len(values) > 5 and all(b < a for a, b in zip(values, values[1:]))
+    assert len(f.history) == 15 and f(X)[0] == values[-1]
+    seconds = [row[0] for row in f.history]
+    assert seconds == sorted(seconds) and all(len(row) == 5 for row in f.history)

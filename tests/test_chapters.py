@@ -14,7 +14,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-import build
+from builder.notebooks import find_chapters
+from builder.package import SAVE_MARK
+
 
 def code_of(cell):
     """A code cell's Python, without IPython's %magic and !shell lines."""
@@ -22,7 +24,7 @@ def code_of(cell):
 
 
 def is_saved(cell):
-    return cell.source.lstrip().startswith(build.SAVE_MARK)
+    return cell.source.lstrip().startswith(SAVE_MARK)
 
 
 def bound_and_free(code):
@@ -61,7 +63,7 @@ def copies_called(nb):
             for name in re.findall(r'\bd2l\.(\w+)', code_of(cell)) if name in own]
 
 
-CHAPTERS = build.find_chapters()
+CHAPTERS = find_chapters()
 
 
 @pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)

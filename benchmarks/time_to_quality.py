@@ -1,0 +1,225 @@
+"""Quality against wall-clock time: how soon does each strategy give a good large picture?
+
+    .venv/bin/python benchmarks/time_to_quality.py [--size 1200] [--pairs 2] [--minutes 12]
+
+Each strategy is a real ``d2lstyle stylize`` run in a process of its own, saving its best
+image every few steps (``--save-every``). Afterwards, with the clock stopped, chapter 4's
+independent judge (VGG-16, content at conv4_2, style at conv1_1 to conv5_1) scores every
+saved image at the final size, where strokes show, against the time the run had taken:
+
+* ``content``: the judge's content distance over the painting's (0 is the photograph);
+* ``style``: its style distance over the photograph's (0 is the painting);
+* ``texture``: the style distance of the images' luminance only, over the photograph's. A
+  tinted photograph can score well on ``style`` (Gram matrices are dominated by colour at
+  low resolution), but not on ``texture``.
+
+The reference quality of a pair is the best of the strategies' final scores; a strategy
+reaches it when its style and texture are within ``TOLERANCE`` of the reference's and its
+content is no worse than the reference's plus the same tolerance. The feed-forward network of
+chapter 5 is a single point (one forward pass) for the painting it was trained on.
+Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the checkout's d2lstyle, installed or not
+from d2lstyle.atomic import write_json  # noqa: E402
+
+PAIRS = [('tubingen.jpg', 'starry_night.jpg'), ('photos/china.jpg', 'great_wave.jpg'),
+         ('flower.jpg', 'the_scream.jpg')]
+TOLERANCE = 0.1
+SNAPSHOTS = 12  # saved images per run, spread over its steps
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    sizes: tuple        # long side of each stage, as a fraction of the final size
+    steps: tuple        # steps (Adam) or evaluations (L-BFGS) of each stage
+    optimizer: str = 'adam'
+    init: str = 'content'
+
+    def argv(self, size):
+        sizes = [max(32, round(size * s)) for s in self.sizes]
+        return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
+                '--optimizer', self.optimizer, '--init', self.init]
+
+
+def pyramid(stages, scale=2 ** 0.5):
+    """Long sides final / scale^(n-1), ..., final: each stage sqrt(2) larger than the last."""
+    return tuple(round(scale ** -k, 4) for k in reversed(range(stages)))
+
+
+STRATEGIES = [
+    # chapter 1: 300x200 then 1200x800, as in the full profile
+    Strategy('two stages, Adam', (0.25, 1.0), (500, 300)),
+    Strategy('two stages, L-BFGS', (0.25, 1.0), (500, 300), 'lbfgs'),
+    # about sqrt(2) per stage from 300 px, fewer steps as the size grows
+    Strategy('pyramid, Adam', pyramid(5), (300, 200, 120, 80, 50)),
+    Strategy('pyramid, L-BFGS', pyramid(5), (300, 200, 120, 80, 50), 'lbfgs'),
+    Strategy('pyramid, L-BFGS, from noise', pyramid(5), (300, 200, 120, 80, 50), 'lbfgs',
+             'noise'),
+]
+
+
+def run(strategy, content, style, size, folder, scale_steps=1.0, minutes=None):
+    """One stylize run, stopped with Ctrl-C (which keeps the image and the record) once it has
+    run ``minutes``; returns the strategy run, its record, its snapshots as (iteration, path)
+    and the process's wall-clock seconds."""
+    steps = tuple(max(2, round(n * scale_steps)) for n in strategy.steps)
+    strategy = Strategy(strategy.name, strategy.sizes, steps, strategy.optimizer, strategy.init)
+    out = folder / 'out.png'
+    argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
+            '--save-every', max(1, sum(steps) // SNAPSHOTS)]
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _, err = proc.communicate(timeout=minutes and minutes * 60)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 130):
+        raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
+    record = json.loads(out.with_suffix('.json').read_text())
+    snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
+                       for p in folder.glob('out_*.png'))
+    return strategy, record, snapshots + [(len(record['losses']), out)], wall
+
+
+class Judge:
+    """Chapter 4's judge at the final size, normalised by the photo's and painting's scores."""
+
+    def __init__(self, content_img, style_img, shape):
+        import mxnet as mx
+        from d2lstyle import mxnet as d2l
+        from d2lstyle import presets, weights
+        names = weights.conv_layers('vgg16')
+        self.layers = [names['conv4_2']], [names[n] for n in presets.STYLE_LAYERS]
+        self.net = d2l.truncated_net(weights.load_vgg('vgg16', mx.cpu()), *self.layers)
+        self.content_img, self.style_img, self.shape = content_img, style_img, shape
+        self.painting_content = self.raw(style_img)[0]
+        self.photo_style, self.photo_texture = self.raw(content_img)[1:]
+
+    def distances(self, img, content_img, style_img):
+        from d2lstyle import mxnet as d2l
+        import mxnet as mx
+        return d2l.judge(self.net, *self.layers, img, content_img, style_img, self.shape,
+                         mx.cpu())
+
+    def raw(self, img):
+        content, style = self.distances(img, self.content_img, self.style_img)
+        gray = lambda im: im.convert('L').convert('RGB')
+        texture = self.distances(gray(img), gray(self.content_img), gray(self.style_img))[1]
+        return content, style, texture
+
+    def __call__(self, img):
+        content, style, texture = self.raw(img)
+        return {'content': content / self.painting_content, 'style': style / self.photo_style,
+                'texture': texture / self.photo_texture}
+
+
+def curve(judge, record, snapshots):
+    from d2lstyle.images import read_image
+    points = []
+    for iteration, path in snapshots:
+        entry = record['losses'][iteration - 1]
+        points.append({'iteration': iteration, 'seconds': entry['seconds'],
+                       'stage': entry['stage'], **judge(read_image(path))})
+    return points
+
+
+def feed_forward_point(judge, content, size, folder):
+    """The shipped network's one pass, as the transform command times it."""
+    out = folder / 'transformed.png'
+    done = subprocess.run([sys.executable, '-m', 'd2lstyle', 'transform', '--model',
+                           'starry_night', str(content), str(out)], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f'transform failed:\n{done.stderr[-2000:]}')
+    seconds = float(re.search(r'in ([\d.]+) s', done.stdout).group(1))
+    from d2lstyle.images import read_image
+    return {'seconds': seconds, **judge(read_image(out).resize(judge.shape))}
+
+
+def reaches(point, reference):
+    return (point['style'] <= reference['style'] * (1 + TOLERANCE)
+            and point['texture'] <= reference['texture'] * (1 + TOLERANCE)
+            and point['content'] <= reference['content'] + TOLERANCE)
+
+
+def summarise(pair):
+    """The reference (the best final score) and each strategy's first time to reach it."""
+    finals = [r['points'][-1] for r in pair['runs']]
+    reference = min(finals, key=lambda p: p['style'] + p['texture'] + p['content'])
+    pair['reference'] = reference
+    for r in pair['runs']:
+        r['seconds_to_reference'] = next((p['seconds'] for p in r['points']
+                                          if reaches(p, reference)), None)
+    return pair
+
+
+def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
+    from d2lstyle.images import read_image, stage_shape
+    content_img, style_img = read_image(ROOT / 'img' / photo), read_image(ROOT / 'img' / painting)
+    shape = stage_shape(content_img.size, size)
+    judge = Judge(content_img, style_img, shape)
+    pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': []}
+    for strategy in strategies:
+        with tempfile.TemporaryDirectory() as tmp:
+            used, record, snapshots, wall = run(strategy, ROOT / 'img' / photo,
+                                                ROOT / 'img' / painting, size, Path(tmp),
+                                                scale_steps, minutes)
+            points = curve(judge, record, snapshots)
+            if keep:
+                read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
+        pair['runs'].append({'strategy': asdict(used), 'points': points,
+                             'process_seconds': wall})
+        print(f"{photo} + {painting}, {used.name}: {points[-1]['seconds']:.0f} s, content "
+              f"{points[-1]['content']:.3f}, style {points[-1]['style']:.3f}, texture "
+              f"{points[-1]['texture']:.3f}", flush=True)
+    if painting == 'starry_night.jpg':
+        with tempfile.TemporaryDirectory() as tmp:
+            pair['feed_forward'] = feed_forward_point(judge, ROOT / 'img' / photo, size, Path(tmp))
+    return summarise(pair)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--size', type=int, default=1200, help='long side of the final image')
+    parser.add_argument('--pairs', type=int, default=2, help=f'how many of {len(PAIRS)} pairs')
+    parser.add_argument('--strategies', nargs='+', help='names (default: all)')
+    parser.add_argument('--scale-steps', type=float, default=1.0,
+                        help='multiply every stage\'s steps (for a first look)')
+    parser.add_argument('--minutes', type=float, default=12,
+                        help='stop each run after this long (it keeps what it reached)')
+    parser.add_argument('--keep', type=Path, help='folder for each run\'s final image')
+    parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'time_to_quality.json')
+    args = parser.parse_args(argv)
+    strategies = [s for s in STRATEGIES if not args.strategies or s.name in args.strategies]
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    from d2lstyle import runtime
+    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'size': args.size,
+              'minutes_per_run': args.minutes, 'tolerance': TOLERANCE, 'pairs': []}
+    for photo, painting in PAIRS[:args.pairs]:
+        report['pairs'].append(measure_pair(photo, painting, args.size, strategies,
+                                            args.scale_steps, args.minutes, args.keep))
+        write_json(args.out, report)  # after each pair: a long run keeps what it measured
+    print(f'wrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

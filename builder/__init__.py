@@ -1,0 +1,32 @@
+"""The builder of the book, which build.py runs; one module for each concern of a build.
+
+``notebooks``: the chapters, their titles, notebooks kept without outputs;
+``package``: d2lstyle/mxnet/, generated from the chapters' ``#@save`` cells;
+``execute``: running the chapters, each in its kernel, cached;
+``render``: a chapter's page from its executed notebook (nbconvert);
+``site``: the pages around the chapters, the gallery and the download.
+A module imports only modules listed before it, and this one: a book's layout, BuildError and
+write_atomic.
+"""
+from pathlib import Path
+
+from d2lstyle.atomic import atomic_write
+
+ROOT = Path(__file__).resolve().parents[1]  # the book this builder belongs to
+ASSETS = ROOT / 'site'  # the site's template, style sheet and script: part of the builder
+# A book's folders, relative to its root (the tests build small books elsewhere).
+CHAPTERS = 'chapters'
+PACKAGE = 'd2lstyle'
+IMG = 'img'
+BUILD = '_build'
+BENCHMARKS = 'benchmarks'  # the stored results of benchmarks/*.py, which chapters show
+
+
+class BuildError(Exception):
+    """A build that cannot go on; the message says which file and what went wrong."""
+
+
+def write_atomic(path, data):
+    """Replace ``path`` with ``data`` (str or bytes) in one rename, once fully written."""
+    with atomic_write(path) as f:
+        f.write(data.encode() if isinstance(data, str) else data)

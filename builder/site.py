@@ -1,0 +1,284 @@
+"""The static site around the chapters' pages: the sidebar of contents with each page's
+outline, previous/next links, the index, the credits, the gallery of results, the notebooks
+and the download that runs them (d2lstyle-book.zip), the style sheet, script and MathJax."""
+import base64
+import html
+import io
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jupyter_server_mathjax
+import nbformat
+from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+from builder import ASSETS, BENCHMARKS, CHAPTERS, IMG, PACKAGE, ROOT, write_atomic
+from builder.notebooks import find_chapters, stripped, title_of
+from builder.package import package_files
+from builder.render import MATHJAX, chapter_html
+from d2lstyle.atomic import umask
+
+TITLE = 'Neural Style Transfer with MXNet/Gluon'
+BOOK_ZIP = 'd2lstyle-book.zip'  # the chapters with everything they need to run
+BOOK_FOLDER = 'd2lstyle-book'  # the folder the zip unpacks into
+CREDITS = 'CREDITS.md'  # under img/: the images' and weights' sources and licences
+# Files a chapter reads beside it: a string that starts with ../ in a code cell.
+BESIDE = re.compile(r'''['"]\.\./([^'"]+)['"]''')
+OUTLINE_SLOT = '<!--d2l-outline-->'
+GALLERY_TAG = 'gallery'
+IMAGE_TYPES = {'image/png': 'png', 'image/jpeg': 'jpg'}
+
+
+def render(runs, out, pages=None, root=ROOT):
+    """Write the pages of the chapters ``runs`` (ChapterRuns), the index, the gallery and the
+    downloads; return the index's path.
+
+    ``pages`` ((name, title) of every chapter, in order) make the contents and the
+    previous/next links; by default, the executed chapters alone.
+    """
+    out, credits = Path(out), Path(root) / IMG / CREDITS
+    pages = pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs]
+    names = [name for name, _ in pages]
+    copy_mathjax(out)
+    copy_assets(out)
+    for run in runs:
+        render_chapter(run.nb, run.path, pages, names.index(run.path.stem), out, credits.exists())
+        write_atomic(out / run.path.name, nbformat.writes(stripped(nbformat.read(run.path, 4))))
+    render_index(pages, out, credits)
+    render_gallery(runs, pages, out, credits.exists())
+    write_atomic(out / BOOK_ZIP, book_zip(root))
+    return out / 'index.html'
+
+
+# ---- the frame of every page: sidebar, navigation -----------------------------------------
+
+def link(href, text, **attrs):
+    extra = ''.join(f' {name.rstrip("_")}="{value}"' for name, value in attrs.items())
+    return f'<a href="{html.escape(href)}"{extra}>{text}</a>'
+
+
+def nav(pages, i, credits=False):
+    """Links to the previous chapter, the contents, this notebook, credits, the next chapter."""
+    prev = (link(f'{pages[i - 1][0]}.html', f'&larr; {html.escape(pages[i - 1][1])}', rel='prev')
+            if i else '')
+    nxt = (link(f'{pages[i + 1][0]}.html', f'{html.escape(pages[i + 1][1])} &rarr;', rel='next')
+           if i + 1 < len(pages) else '')
+    middle = [link('index.html', 'Contents'),
+              link(f'{pages[i][0]}.ipynb', 'Download notebook', download='')]
+    if credits:
+        middle.append(link('credits.html', 'Credits'))
+    return (f'<nav class="d2l-nav"><span>{prev}</span><span>{" &middot; ".join(middle)}</span>'
+            f'<span>{nxt}</span></nav>')
+
+
+class Headings(HTMLParser):
+    """The ``<h2>`` and ``<h3>`` of a page: (level, id, text), the text without its ¶ link."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.open, self.skip = [], None, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in ('h2', 'h3') and attrs.get('id'):
+            self.open = [int(tag[1]), attrs['id'], '']
+        elif self.open and tag == 'a' and 'anchor-link' in (attrs.get('class') or ''):
+            self.skip += 1
+
+    def handle_endtag(self, tag):
+        if self.skip and tag == 'a':
+            self.skip -= 1
+        elif self.open and tag == f'h{self.open[0]}':
+            self.found.append((self.open[0], self.open[1], ' '.join(self.open[2].split())))
+            self.open = None
+
+    def handle_data(self, data):
+        if self.open and not self.skip:
+            self.open[2] += data
+
+
+def outline(body):
+    """The page's sections as a nested list for the sidebar ('' when it has none)."""
+    parser = Headings()
+    parser.feed(body)
+    items = ''.join(f'<li class="d2l-h{level}">{link("#" + anchor, html.escape(text))}</li>'
+                    for level, anchor, text in parser.found)
+    return f'<ul class="d2l-outline" aria-label="On this page">{items}</ul>' if items else ''
+
+
+def sidebar(pages, current=None, credits=False):
+    """The contents of the whole book; the current chapter (a name) gets a slot for its outline."""
+    chapters = ''.join(
+        f'<li>{link(name + ".html", html.escape(title), **({"aria-current": "page"} if name == current else {}))}'
+        f'{OUTLINE_SLOT if name == current else ""}</li>' for name, title in pages)
+    extra = [link('gallery.html', 'Gallery of results'),
+             link(BOOK_ZIP, "The book's notebooks, to run (zip)", download='')]
+    if credits:
+        extra.insert(1, link('credits.html', 'Credits: images and weights'))
+    items = ''.join(f'<li>{item}</li>' for item in extra)
+    return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", html.escape(TITLE), class_="d2l-home")}'
+            f'<details open><summary>Contents</summary><ol class="d2l-toc">{chapters}</ol>'
+            f'<ul class="d2l-extra">{items}</ul></details></nav>')
+
+
+def copy_mathjax(out):
+    """MathJax travels with the site, so formulas render offline."""
+    target = Path(out) / MATHJAX
+    if target.is_dir():  # only ever made whole, by the rename below
+        return
+    Path(out).mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(dir=out, prefix=f'.{MATHJAX}.')
+    try:
+        shutil.copytree(Path(jupyter_server_mathjax.__file__).parent / 'static', tmp,
+                        dirs_exist_ok=True)
+        os.chmod(tmp, 0o777 & ~umask())
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def copy_assets(out):
+    """The style sheet and the script of every page."""
+    for name in ('book.css', 'book.js'):
+        write_atomic(Path(out) / '_static' / name, (ASSETS / name).read_bytes())
+
+
+# ---- the pages ----------------------------------------------------------------------------
+
+def chapter_page(nb, path, pages, i, credits=False):
+    """The HTML of chapter ``i`` of ``pages`` ((name, title) of every chapter), executed as
+    ``nb``: its page in the book's frame, with its outline in the sidebar."""
+    frame = {'sidebar': sidebar(pages, pages[i][0], credits), 'nav': nav(pages, i, credits),
+             'needs': needs_line(nb, path)}
+    body = chapter_html(nb, path, pages[i][1], frame)
+    # the outline is of the rendered page: nbconvert gives the headings their ids
+    return body.replace(OUTLINE_SLOT, outline(body), 1)
+
+
+def render_chapter(nb, path, pages, i, out, credits=False):
+    write_atomic(Path(out) / f'{pages[i][0]}.html', chapter_page(nb, path, pages, i, credits))
+
+
+def page(title, content, pages, credits=False):
+    """A page of the site that is not a chapter, in the same frame."""
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>{html.escape(title)}</title><link rel="icon" href="data:,">'
+            f'<link rel="stylesheet" href="_static/book.css"></head>'
+            f'<body class="d2l-book">{sidebar(pages, credits=credits)}<div class="d2l-page">'
+            f'<main class="d2l-text">{content}</main></div>'
+            f'<script src="_static/book.js"></script></body></html>')
+
+
+def render_index(pages, out, credits):
+    """The contents, and the credits page when the file ``credits`` exists."""
+    has_credits = credits.exists()
+    items = ''.join(f'<li><a href="{name}.html">{html.escape(title)}</a> '
+                    f'(<a href="{name}.ipynb" download>notebook</a>)</li>' for name, title in pages)
+    extra = ('<p><a href="credits.html">Credits: images and weights</a></p>'
+             if has_credits else '')
+    download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
+    downloads = (f'<p>Run the chapters yourself: download {download}, with the helper package, '
+                 'the images and the pinned dependencies; its README says how to set up '
+                 'Python 3.10 or 3.11, MXNet and Jupyter. See also the '
+                 '<a href="gallery.html">gallery of results</a>.</p>')
+    write_atomic(Path(out) / 'index.html',
+                 page(TITLE, f'<h1>{html.escape(TITLE)}</h1><ol>{items}</ol>{downloads}{extra}',
+                      pages, has_credits))
+    if has_credits:
+        write_atomic(Path(out) / 'credits.html',
+                     page(f'Credits - {TITLE}', markdown2html_mistune(credits.read_text()),
+                          pages, has_credits))
+
+
+# ---- the gallery --------------------------------------------------------------------------
+
+def images_of(cell):
+    """(mime type, bytes) of each image a code cell displayed."""
+    for output in cell.get('outputs', []):
+        for mime in IMAGE_TYPES:
+            if mime in output.get('data', {}):
+                yield mime, base64.b64decode(output['data'][mime])
+
+
+def gallery_images(nb):
+    """(cell, mime, bytes) of the images of the cells tagged 'gallery'; without any tag, the
+    chapter's last image (its result, as the chapters end with it)."""
+    code = [c for c in nb.cells if c.cell_type == 'code']
+    tagged = [(c, *image) for c in code if GALLERY_TAG in c.metadata.get('tags', [])
+              for image in images_of(c)]
+    if tagged:
+        return tagged
+    every = [(c, *image) for c in code for image in images_of(c)]
+    return every[-1:]
+
+
+def render_gallery(runs, pages, out, credits=False):
+    """gallery.html: the images as files under gallery/, each linking to its cell."""
+    titles = dict(pages)
+    figures = []
+    for run in runs:
+        name = run.path.stem
+        for n, (cell, mime, data) in enumerate(gallery_images(run.nb), 1):
+            file = f'gallery/{name}-{n}.{IMAGE_TYPES[mime]}'
+            write_atomic(Path(out) / file, data)
+            anchor = f'#cell-id={cell.id}' if cell.get('id') else ''
+            title = html.escape(titles.get(name, name))
+            figures.append(f'<li><figure><a href="{name}.html{anchor}"><img src="{file}" '
+                           f'alt="A result of {title}" loading="lazy"></a>'
+                           f'<figcaption>{link(name + ".html" + anchor, title)}</figcaption>'
+                           f'</figure></li>')
+    content = (f'<h1>Gallery</h1><p>Results of the chapters, as this build computed them. '
+               f'Each links to the cell that drew it.</p>'
+               f'<ul class="d2l-gallery">{"".join(figures)}</ul>')
+    write_atomic(Path(out) / 'gallery.html', page(f'Gallery - {TITLE}', content, pages, credits))
+
+
+# ---- the download -------------------------------------------------------------------------
+
+def book_files(root=ROOT):
+    """(name in the zip, path) of everything the download holds: the chapters (stripped),
+    the package with its generated code and its models, the images, the stored benchmarks,
+    the pins and a README."""
+    root = Path(root)
+    files = [('README.md', ASSETS / 'download' / 'README.md')]
+    files += [(name, root / name) for name in ('requirements.txt', 'environment.yml', 'pyproject.toml')]
+    files += [(p.relative_to(root).as_posix(), p) for p in
+              find_chapters(folder=root / CHAPTERS) + package_files(root)
+              + sorted(p for p in (root / IMG).rglob('*') if p.is_file())
+              + sorted((root / BENCHMARKS).glob('*.json'))]
+    return [(f'{BOOK_FOLDER}/{name}', path) for name, path in files if path.exists()]
+
+
+def book_zip(root=ROOT):
+    """The download that runs every chapter once unpacked, the same bytes for the same files."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
+        for name, path in book_files(root):
+            data = (nbformat.writes(stripped(nbformat.read(path, 4))).encode()
+                    if path.suffix == '.ipynb' else path.read_bytes())
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def files_beside(nb):
+    """The files a chapter reads beside it (``../img/tubingen.jpg`` -> ``img/tubingen.jpg``)."""
+    found = [m for cell in nb.cells if cell.cell_type == 'code' for m in BESIDE.findall(cell.source)]
+    return list(dict.fromkeys(found))
+
+
+def needs_line(nb, path):
+    """One line for the chapter page: what its notebook needs beside it, and where to get it."""
+    reads = ', '.join(f'<code>{html.escape(name)}</code>' for name in files_beside(nb))
+    download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
+    return (f'<p class="d2l-needs">To run this chapter yourself, get {download} (set-up in its '
+            f'README): it holds <code>{CHAPTERS}/{html.escape(Path(path).name)}</code> with the '
+            f'<code>{PACKAGE}</code> package beside it'
+            + (f' and the files it reads, {reads}' if reads else '') + '.</p>')

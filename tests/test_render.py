@@ -1,0 +1,50 @@
+"""builder/render.py: a chapter's HTML, with its images embedded and long outputs folded."""
+import base64
+import re
+
+import nbformat
+from nbformat.v4 import new_markdown_cell
+
+from builder.execute import execute
+from builder.render import FOLD_LINES, MATHJAX_URL, chapter_html
+from conftest import DOT, notebook
+
+
+def test_images_the_markdown_points_to_are_embedded(book):
+    path = notebook(book / 'chapters', '01_a', new_markdown_cell('![dot](../img/dot.png)'))
+    page = chapter_html(nbformat.read(path, as_version=4), path, 'A <title>')
+    assert f'src="data:image/png;base64,{base64.b64encode(DOT).decode()}"' in page
+    assert '<title>A &lt;title&gt;</title>' in page
+    assert f'src="{MATHJAX_URL}"' in page  # the site's own copy (builder.site)
+    assert not re.search(r'<script src="https?://', page)  # nothing from a CDN
+
+
+def test_a_missing_markdown_image_is_reported(book, capsys):
+    path = notebook(book / 'chapters', '01_a', new_markdown_cell('![x](../img/none.png)'))
+    page = chapter_html(nbformat.read(path, as_version=4), path, 'A')
+    assert 'src="../img/none.png"' in page
+    assert 'warning: 01_a.ipynb: image ../img/none.png not found' in capsys.readouterr().err
+
+
+def test_the_frame_goes_where_the_template_puts_it(book):
+    path = notebook(book / 'chapters', '01_a', 'x = 1')
+    frame = {'sidebar': '<nav id="s"></nav>', 'nav': '<nav id="n"></nav>',
+             'needs': '<p id="w"></p>'}
+    page = chapter_html(nbformat.read(path, as_version=4), path, 'A', frame)
+    assert page.count('<nav id="n"></nav>') == 2  # above and below the chapter
+    assert page.index('<nav id="s">') < page.index('<p id="w">') < page.index('Intro.')
+
+
+def test_long_outputs_are_folded_short_ones_are_not(book):
+    long_lines = FOLD_LINES + 1
+    path = notebook(book / 'chapters', '01_a', 'print("short")',
+                    f'for i in range({long_lines}):\n    print("line", i)',
+                    'class Net:  # a printed network is a result, not a stream\n'
+                    f'    def __repr__(self):\n        return "layer\\n" * {long_lines + 1}\nNet()')
+    nb, _ = execute(path, 'quick', book / '_build' / 'executed', 60, root=book)
+    body = chapter_html(nb, path, 'A')
+    folded = re.findall(r'<details class="d2l-long"><summary>Output: (\d+) lines</summary>'
+                        r'(.*?)</details>', body, re.S)
+    assert [int(n) for n, _ in folded] == [long_lines, long_lines + 1]
+    assert f'line {long_lines - 1}' in folded[0][1] and 'short' not in folded[0][1]
+    assert 'short' in body

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jupyter_server_mathjax
 import nbformat
+from PIL import Image
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from builder import ASSETS, BENCHMARKS, CHAPTERS, IMG, PACKAGE, ROOT, write_atomic
@@ -31,6 +32,8 @@ BESIDE = re.compile(r'''['"]\.\./([^'"]+)['"]''')
 OUTLINE_SLOT = '<!--d2l-outline-->'
 GALLERY_TAG = 'gallery'
 IMAGE_TYPES = {'image/png': 'png', 'image/jpeg': 'jpg'}
+PREFACE = 'preface.md'  # under chapters/: the front page's text, before the contents
+THUMB_WIDTH = 640  # pixels of a chapter's thumbnail on the front page
 
 
 def render(runs, out, pages=None, root=ROOT):
@@ -48,7 +51,7 @@ def render(runs, out, pages=None, root=ROOT):
     for run in runs:
         render_chapter(run.nb, run.path, pages, names.index(run.path.stem), out, credits.exists())
         write_atomic(out / run.path.name, nbformat.writes(stripped(nbformat.read(run.path, 4))))
-    render_index(pages, out, credits)
+    render_index(pages, out, credits, runs, root)
     render_gallery(runs, pages, out, credits.exists())
     write_atomic(out / BOOK_ZIP, book_zip(root))
     return out / 'index.html'
@@ -175,11 +178,14 @@ def page(title, content, pages, credits=False):
             f'<script src="_static/book.js"></script></body></html>')
 
 
-def render_index(pages, out, credits):
-    """The contents, and the credits page when the file ``credits`` exists."""
+def render_index(pages, out, credits, runs=(), root=ROOT):
+    """The front page (the preface, then each chapter with its summary and a thumbnail of its
+    result), and the credits page when the file ``credits`` exists."""
     has_credits = credits.exists()
-    items = ''.join(f'<li><a href="{name}.html">{html.escape(title)}</a> '
-                    f'(<a href="{name}.ipynb" download>notebook</a>)</li>' for name, title in pages)
+    executed = {run.path.stem: run.nb for run in runs}
+    chapters = Path(root) / CHAPTERS
+    items = ''.join(chapter_card(i, name, title, chapters / f'{name}.ipynb', executed.get(name),
+                                 Path(out)) for i, (name, title) in enumerate(pages, 1))
     extra = ('<p><a href="credits.html">Credits: images and weights</a></p>'
              if has_credits else '')
     download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
@@ -187,13 +193,45 @@ def render_index(pages, out, credits):
                  'the images and the pinned dependencies; its README says how to set up '
                  'Python 3.10 or 3.11, MXNet and Jupyter. See also the '
                  '<a href="gallery.html">gallery of results</a>.</p>')
+    preface = chapters / PREFACE
+    intro = markdown2html_mistune(preface.read_text()) if preface.exists() else ''
     write_atomic(Path(out) / 'index.html',
-                 page(TITLE, f'<h1>{html.escape(TITLE)}</h1><ol>{items}</ol>{downloads}{extra}',
+                 page(TITLE, f'<h1>{html.escape(TITLE)}</h1>{intro}<h2>Chapters</h2>'
+                      f'<ul class="d2l-chapters">{items}</ul>{downloads}{extra}',
                       pages, has_credits))
     if has_credits:
         write_atomic(Path(out) / 'credits.html',
                      page(f'Credits - {TITLE}', markdown2html_mistune(credits.read_text()),
                           pages, has_credits))
+
+
+def chapter_card(number, name, title, path, nb, out):
+    """A chapter on the front page: its title, its one-sentence summary (the metadata
+    ``summary`` of its notebook at ``path``) and a thumbnail of its result when it was executed
+    (as ``nb``) by this build or an earlier one."""
+    thumb = thumbnail(nb, name, out) if nb is not None else None
+    if thumb is None and (out / f'gallery/{name}-thumb.jpg').exists():  # from an earlier build
+        thumb = f'gallery/{name}-thumb.jpg'
+    image = (f'<a href="{name}.html"><img src="{thumb}" alt="The result of chapter {number}" '
+             f'loading="lazy"></a>' if thumb else '')
+    summary = nbformat.read(path, as_version=4).metadata.get('summary', '') if path.exists() else ''
+    return (f'<li>{image}<div>{number}. <a href="{name}.html">{html.escape(title)}</a> '
+            f'(<a href="{name}.ipynb" download>notebook</a>)'
+            f'{f"<p>{html.escape(summary)}</p>" if summary else ""}</div></li>')
+
+
+def thumbnail(nb, name, out, width=THUMB_WIDTH):
+    """The chapter's first gallery image, ``width`` pixels wide, as gallery/NAME-thumb.jpg."""
+    images = gallery_images(nb)
+    if not images:
+        return None
+    img = Image.open(io.BytesIO(images[0][2])).convert('RGB')
+    img.thumbnail((width, 4 * width))
+    data = io.BytesIO()
+    img.save(data, 'JPEG', quality=85)
+    file = f'gallery/{name}-thumb.jpg'
+    write_atomic(out / file, data.getvalue())
+    return file
 
 
 # ---- the gallery --------------------------------------------------------------------------

@@ -74,6 +74,25 @@ def test_index_lists_the_chapters_in_order_with_their_titles(small_site):
     assert 'public domain' in (out / 'credits.html').read_text()
 
 
+def test_the_front_page_has_the_preface_and_each_chapter_with_its_summary_and_result(book):
+    (book / 'chapters' / 'preface.md').write_text('## Preface\n\nWho this is *for*.\n')
+    show = ('import base64\nfrom IPython.display import Image, display\n'
+            f'display(Image(data=base64.b64decode({base64.b64encode(DOT).decode()!r})))')
+    shows = notebook(book / 'chapters', '01_a', show, title='Shows')
+    nb = nbformat.read(shows, as_version=4)
+    nb.metadata['summary'] = 'It shows a dot & says so.'
+    nbformat.write(nb, shows)
+    notebook(book / 'chapters', '02_b', 'print(1)', title='Prints')
+    build.main(['--out', str(book / 'site')], root=book)
+    index = (book / 'site' / 'index.html').read_text()
+    assert index.index('Who this is <em>for</em>.') < index.index('<h2>Chapters</h2>')
+    cards = re.findall(r'<li>(.*?)</li>', index.split('<h2>Chapters</h2>')[1], re.S)
+    assert len(cards) == 2
+    assert 'src="gallery/01_a-thumb.jpg"' in cards[0] and 'It shows a dot &amp; says so.' in cards[0]
+    assert Image.open(book / 'site' / 'gallery' / '01_a-thumb.jpg').size == (1, 1)
+    assert '<img' not in cards[1] and '<p>' not in cards[1]  # no result, no summary: no gaps
+
+
 def test_chapter_pages_link_to_existing_neighbours_and_a_clean_notebook(small_site):
     out = small_site
     for i, (name, title) in enumerate(CHAPTERS):

@@ -1,16 +1,19 @@
-"""Known settings of style transfer, selectable by name, each as its authors wrote it.
+"""Known settings of style transfer, selectable by name, each with its source's numbers.
 
 The command line's options override a preset's parts (``from_options``).
 
 A preset records its numbers in the units of the implementation it reproduces; chapter 4's
-``loss_weights`` and ``adam_settings`` convert them for d2lstyle's networks, whose activations
-and pixels have other scales. Layer names are the paper's (conv4_4 is the fourth convolution
-of block 4); each backbone has its own, since VGG-16 has three convolutions per deep block
-where VGG-19 has four.
+``loss_weights``, ``adam_settings`` and ``start_image`` convert them for d2lstyle's networks,
+whose activations and pixels have other scales. Layer names are the paper's (conv4_4 is the
+fourth convolution of block 4); each backbone has its own, since VGG-16 has three convolutions
+per deep block where VGG-19 has four. Where the book does not follow its source, the preset's
+``departures`` says so; ``url`` names the source, and tests/test_presets.py checks each preset
+against a table of its source's values.
 """
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 from . import D2lStyleError
 
@@ -33,14 +36,23 @@ class Preset:
     quarter: bool = False
     after_relu: bool = False    # take each layer's output after its ReLU, as Keras does
     pooling: str = 'max'
-    noise_ratio: float = 0.0    # start from (1 - r) * content + r * noise
+    # The start: (1 - r) * content + r * noise, noise 'normal' or 'uniform'. noise_scale: the
+    # uniform noise's half-width in the source's pixel units (pixel_scale); None: chapter 3's
+    # N(0, 1) in normalised units (its sources draw no noise, or this one)
+    noise_ratio: float = 0.0
+    noise: str = 'normal'
+    noise_scale: Optional[float] = None
     optimizer: str = 'adam'     # 'adam' or 'lbfgs'
-    # Adam's hyperparameters; pixels_01: the original's pixels were in [0, 1], not normalised
+    # Adam's hyperparameters, in the units of the source's pixels: pixel_scale 1 for pixels in
+    # [0, 1], 255 for pixels in [0, 255] (less a mean either way), None for normalised pixels
     adam: dict = field(default_factory=lambda: {'learning_rate': 0.3})
-    pixels_01: bool = False
+    pixel_scale: Optional[float] = None
     lr_decay: bool = True       # chapter 1's decay, by 0.8 every 50 steps
     clip: bool = False          # keep pixels in [0, 1] after every step
+    num_steps: int = 500        # the source's number of optimiser steps (the book: its profile's)
     source: str = ''
+    url: str = ''
+    departures: str = ''        # where the book does not do what the source does
 
     @property
     def backbones(self):
@@ -50,24 +62,45 @@ class Preset:
 PRESETS = {
     'd2l': Preset(
         {'vgg19': ('conv4_4',), 'model_zoo': ('conv4_4',), 'vgg16': ('conv4_3',)},
-        source='the d2l chapter (chapter 1 of this book): weights for the rescaled VGG-19'),
+        source="the neural style chapter of Dive into Deep Learning (chapter 1 of this book): "
+               "Adam from the photograph, learning rate 0.3 decayed by 0.8 every 50 steps",
+        url='https://d2l.ai/chapter_computer-vision/neural-style.html',
+        departures="the learning rate 0.3 is that of d2l's PyTorch version (its MXNet version "
+                   "uses 0.9); the default backbone is Caffe's VGG-19 rescaled to normalised "
+                   "pixels, not torchvision's (backbone 'model_zoo' is Gluon's); the number of "
+                   "steps is the profile's, not 500"),
     'keras-tutorial': Preset(
         {'vgg19': ('conv5_2',)}, style_layer_weights=(0.2,) * 5, content_weight=1e4,
         style_weight=1e-2, tv_weight=0, caffe_activations=True, gram_by_positions=True,
-        after_relu=True, adam={'learning_rate': 0.02, 'beta1': 0.99, 'epsilon': 0.1}, pixels_01=True,
-        lr_decay=False, clip=True,
-        source="TensorFlow's Keras tutorial: style weight shared by the 5 layers, Adam on "
-               "[0, 1] pixels, clipped"),
+        after_relu=True, adam={'learning_rate': 0.02, 'beta1': 0.99, 'epsilon': 0.1},
+        pixel_scale=1, lr_decay=False, clip=True, num_steps=1000,
+        source="TensorFlow's style transfer tutorial (Keras VGG19): style weight shared by "
+               "the 5 layers, Adam on [0, 1] pixels from the photograph, clipped",
+        url='https://www.tensorflow.org/tutorials/generative/style_transfer',
+        departures="Adam's learning rate and epsilon are converted with the mean of the three "
+                   "channels' deviations (they differ by 2%); the tutorial's later section with "
+                   "a total variation loss is not reproduced; the number of steps is the "
+                   "profile's, not 1000"),
     'gatys-tf1': Preset(
         {'vgg19': ('conv4_2',)}, style_layer_weights=(0.5, 1, 1.5, 3, 4), content_weight=5,
         style_weight=100, tv_weight=0, caffe_activations=True, gram_by_positions=True,
-        quarter=True, pooling='avg',
-        noise_ratio=0.7, optimizer='lbfgs',
-        source='a TensorFlow 1 implementation of Gatys et al.: average pooling, losses '
-               '1/(4NM) and 1/(4N^2M^2), noise ratio 0.7; L-BFGS as in the paper'),
+        quarter=True, after_relu=True, pooling='avg',
+        noise_ratio=0.6, noise='uniform', noise_scale=20,
+        adam={'learning_rate': 2.0}, pixel_scale=255, lr_decay=False, num_steps=5000,
+        source='a TensorFlow 1 implementation of Gatys et al. (log0/neural-style-painting): '
+               'layers after their ReLU, average pooling, losses 1/(4NM) and 1/(4N^2M^2), '
+               'start 0.6 U(-20, 20) + 0.4 photograph on 0-255 pixels, Adam at 2.0',
+        url='https://github.com/log0/neural-style-painting/blob/'
+            'a8395c727ea23300841c7b14f4536a743634e463/art.py',
+        departures="Adam's learning rate and epsilon are converted with the mean of the three "
+                   "channels' deviations (they differ by 2%); the photograph is centred on "
+                   "ImageNet's mean, not Caffe's (at most 0.5 of a 0-255 pixel apart); the "
+                   "number of steps is the profile's, not 5000"),
     'vgg16-conv5_2': Preset(
         {'vgg16': ('conv5_2',)},
-        source="chapter 1's weights on torchvision's VGG-16, content from conv5_2"),
+        source="the d2l setting on torchvision's VGG-16, content from conv5_2: this book's "
+               "own variant, with no outside source",
+        departures="none: it is defined here"),
 }
 
 

@@ -166,7 +166,7 @@ class Run:
             return d2l.upscale(self.good, shape)
         if self.init_img is not None:
             return d2l.preprocess(self.init_img, shape).as_in_context(self.ctx)
-        return d2l.start_image(content_X, self.preset.noise_ratio)
+        return d2l.start_image(content_X, self.preset)
 
     def check_divergence(self, total):
         history = self.record['losses']

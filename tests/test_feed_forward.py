@@ -83,6 +83,30 @@ def test_the_photo_gets_no_gradient_only_the_generated_image(setup):
     assert nd.abs(Y_hat.grad).sum().asscalar() > 0
 
 
+def test_a_separate_unrecorded_pass_of_the_photos_gives_the_same_loss_and_gradient(setup):
+    # chapter 5's form (b): the photographs up to the content layer without recording, then
+    # chapter 2's StyleLoss on the generated images; the one-batch form must agree with it
+    loss, grams = setup
+    photos = nd.random.normal(shape=(2, 3, 64, 64))
+    separate = d2l.StyleLoss(loss.net, loss.content_layers, loss.style_layers,
+                             [nd.zeros(n) for n in loss.sizes], loss.content_weight,
+                             loss.style_weights, loss.tv_weight)
+    Y = photos
+    for i in range(max(loss.content_layers) + 1):
+        Y = loss.net[i](Y)
+    results = []
+    for f in (lambda Y_hat: loss(Y_hat, photos, *grams), lambda Y_hat: separate(Y_hat, Y, *grams)):
+        Y_hat = photos * 0.5
+        Y_hat.attach_grad()
+        with autograd.record():
+            losses = f(Y_hat)
+        losses[-1].backward()
+        results.append(([l.asscalar() for l in losses], Y_hat.grad.asnumpy()))
+    (one, one_grad), (two, two_grad) = results
+    assert min(one) > 0 and one == pytest.approx(two, rel=1e-4)
+    assert np.abs(one_grad).sum() > 0 and np.allclose(one_grad, two_grad, rtol=1e-3, atol=1e-6)
+
+
 def test_training_lowers_the_loss_and_resumes_where_it_stopped(setup, tmp_path):
     loss, grams = setup
     loader = d2l.photo_loader(PHOTOS, 64, 2)

@@ -10,10 +10,11 @@ __all__ = [
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
     'weights', 'StyleLoss', 'loss_targets', 'train_hybridized', 'Objective', 'gradient_descent',
     'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image', 'truncated_net', 'loss_weights',
-    'adam_settings', 'pixel_bounds', 'preset_layers', 'start_image', 'stylize', 'judge',
-    'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
-    'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
-    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'atomic_write']
+    'adam_settings', 'pixel_bounds', 'preset_layers', 'preset_noise', 'start_image', 'stylize',
+    'judge', 'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss',
+    'perceptual_loss', 'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint',
+    'train_transform_net', 'export_model', 'load_model', 'stylize_photo', 'D2lStyleError',
+    'SUFFIXES', 'write_json']
 
 from .neural_style import (
     rgb_mean, rgb_std, preprocess, postprocess, try_gpu, extract_features, get_contents,
@@ -24,9 +25,9 @@ from .hybridized_step import (
 from .optimizers import (
     Objective, gradient_descent, dot, two_loop, line_search, lbfgs, noise_image)
 from .layers import (
-    truncated_net, loss_weights, adam_settings, pixel_bounds, preset_layers, start_image, stylize,
-    judge)
+    truncated_net, loss_weights, adam_settings, pixel_bounds, preset_layers, preset_noise,
+    start_image, stylize, judge)
 from .feed_forward import (
     conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
     PhotoFolder, photo_loader, save_checkpoint, load_checkpoint, train_transform_net, export_model,
-    load_model, stylize_photo, D2lStyleError, SUFFIXES, atomic_write)
+    load_model, stylize_photo, D2lStyleError, SUFFIXES, write_json)

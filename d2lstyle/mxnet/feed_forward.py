@@ -5,7 +5,7 @@
 __all__ = [
     'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
     'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
-    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'atomic_write']
+    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json']
 
 import json
 import time
@@ -19,7 +19,7 @@ from mxnet.gluon.data.vision import transforms
 from tqdm import tqdm
 
 from d2lstyle import D2lStyleError, mxnet as d2l
-from d2lstyle.atomic import atomic_write
+from d2lstyle.atomic import write_json
 from d2lstyle.images import SUFFIXES
 
 
@@ -162,8 +162,7 @@ def save_checkpoint(folder, net, trainer, state):
              'trainer': f'trainer-{state["step"]:07d}.states'}
     net.save_parameters(str(folder / names['net']))
     trainer.save_states(str(folder / names['trainer']))
-    with atomic_write(folder / 'state.json') as f:
-        f.write(json.dumps(dict(state, files=names)).encode())
+    write_json(folder / 'state.json', dict(state, files=names))
     for old in folder.glob('*-*.*'):
         if old.name not in names.values():
             old.unlink()

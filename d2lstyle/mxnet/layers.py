@@ -4,7 +4,7 @@
 
 __all__ = [
     'truncated_net', 'loss_weights', 'adam_settings', 'pixel_bounds', 'preset_layers',
-    'start_image', 'stylize', 'judge', 'weights']
+    'preset_noise', 'start_image', 'stylize', 'judge', 'weights']
 
 import mxnet as mx
 import numpy as np
@@ -16,12 +16,17 @@ from d2lstyle import mxnet as d2l, weights
 
 # Defined in chapters/04_layers.ipynb, section "Reconstructing an Image from One Layer"
 def truncated_net(vgg, content_layers, style_layers, pooling='max'):
-    """vgg up to the deepest layer used, without weight gradients; pooling 'max' or 'avg'."""
+    """vgg up to the deepest layer used, without weight gradients; pooling 'max' or 'avg'.
+
+    Average pooling is TensorFlow's with padding 'SAME': an odd row or column left over makes a
+    window of its own, averaged over the pixels it has.
+    """
     net = nn.HybridSequential()
     for i in range(max(content_layers + style_layers) + 1):
         layer = vgg[i]
         if pooling == 'avg' and isinstance(layer, nn.MaxPool2D):
-            layer = nn.AvgPool2D(pool_size=2, strides=2)
+            layer = nn.AvgPool2D(pool_size=2, strides=2, ceil_mode=True,
+                                 count_include_pad=False)
         net.add(layer)
     net.collect_params().setattr('grad_req', 'null')
     return net
@@ -45,10 +50,10 @@ def loss_weights(preset, channels):
 def adam_settings(preset, lr_decay_steps=50):
     """mx.optimizer.Adam's arguments for a preset, in the units of preprocess's pixels."""
     settings = dict(preset.adam)
-    if preset.pixels_01:
-        sigma = float(d2l.rgb_std.mean())
-        settings['learning_rate'] /= sigma
-        settings['epsilon'] = settings.get('epsilon', 1e-8) * sigma
+    if preset.pixel_scale:  # one of the source's pixel units is 1 / (pixel_scale * sigma) of ours
+        unit = preset.pixel_scale * float(d2l.rgb_std.mean())
+        settings['learning_rate'] /= unit
+        settings['epsilon'] = settings.get('epsilon', 1e-8) * unit
     if preset.lr_decay:
         settings['lr_scheduler'] = mx.lr_scheduler.FactorScheduler(
             lr_decay_steps, 0.8, base_lr=settings['learning_rate'])
@@ -71,11 +76,23 @@ def preset_layers(preset, backbone):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
-def start_image(content_X, noise_ratio):
-    """(1 - r) content + r white noise: the content image for r = 0, noise for r = 1."""
-    if not noise_ratio:
+def preset_noise(preset, X):
+    """White noise of X's shape in normalised units: the preset's uniform noise, given in its
+    source's pixels, or chapter 3's N(0, 1)."""
+    if preset.noise == 'normal' or preset.noise_scale is None:
+        return d2l.noise_image(X)
+    unit = nd.array((preset.pixel_scale * d2l.rgb_std).reshape(1, 3, 1, 1), ctx=X.context)
+    return nd.broadcast_div(nd.random.uniform(-preset.noise_scale, preset.noise_scale,
+                                              shape=X.shape, ctx=X.context), unit)
+
+
+# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+def start_image(content_X, preset):
+    """(1 - r) content + r noise: the content image for r = 0, noise for r = 1."""
+    r = preset.noise_ratio
+    if not r:
         return content_X
-    return (1 - noise_ratio) * content_X + noise_ratio * d2l.noise_image(content_X)
+    return (1 - r) * content_X + r * preset_noise(preset, content_X)
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
@@ -90,7 +107,7 @@ def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_eval
                          *loss_weights(preset, [Y.shape[1] for Y in styles_Y]))
     loss.hybridize(static_alloc=True, static_shape=True)
     f = d2l.Objective(loss, d2l.loss_targets(contents_Y, [d2l.gram(Y) for Y in styles_Y]))
-    X = start_image(content_X, preset.noise_ratio)
+    X = start_image(content_X, preset)
     if preset.optimizer == 'lbfgs':
         X = d2l.lbfgs(f, X, num_evals)
     else:

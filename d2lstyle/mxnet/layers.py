@@ -32,7 +32,7 @@ def truncated_net(vgg, content_layers, style_layers, pooling='max'):
     return net
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def loss_weights(preset, channels):
     """StyleLoss's content weight, style weight per layer and TV weight for a preset.
 
@@ -46,7 +46,7 @@ def loss_weights(preset, channels):
     return content, style, preset.tv_weight
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def adam_settings(preset, lr_decay_steps=50):
     """mx.optimizer.Adam's arguments for a preset, in the units of preprocess's pixels."""
     settings = dict(preset.adam)
@@ -60,14 +60,14 @@ def adam_settings(preset, lr_decay_steps=50):
     return settings
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def pixel_bounds(ctx):
     """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
     low, high = (0 - d2l.rgb_mean) / d2l.rgb_std, (1 - d2l.rgb_mean) / d2l.rgb_std
     return tuple(nd.array(v.reshape(1, 3, 1, 1), ctx=ctx) for v in (low, high))
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def preset_layers(preset, backbone):
     """Indices of a preset's content and style layers in the backbone's features."""
     names, shift = weights.conv_layers(backbone), 1 if preset.after_relu else 0
@@ -75,7 +75,7 @@ def preset_layers(preset, backbone):
             [names[n] + shift for n in preset.style_layers])
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def preset_noise(preset, X):
     """White noise of X's shape in normalised units: the preset's uniform noise, given in its
     source's pixels, or chapter 3's N(0, 1)."""
@@ -86,7 +86,7 @@ def preset_noise(preset, X):
                                               shape=X.shape, ctx=X.context), unit)
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def start_image(content_X, preset):
     """(1 - r) content + r noise: the content image for r = 0, noise for r = 1."""
     r = preset.noise_ratio
@@ -95,7 +95,7 @@ def start_image(content_X, preset):
     return (1 - r) * content_X + r * preset_noise(preset, content_X)
 
 
-# Defined in chapters/04_layers.ipynb, section "Presets: Four Known Settings"
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, ctx):
     """Run a preset on one photograph and one painting; return the image and its history."""
     content_layers, style_layers = preset_layers(preset, backbone)

@@ -9,10 +9,9 @@ import time
 
 import mxnet as mx
 import numpy as np
-import pytest
 from PIL import Image
 
-from d2lstyle import cli, standin, weights
+from d2lstyle import cli, weights
 from d2lstyle.stylize import original_colors
 
 ROOT = weights.Path(__file__).resolve().parents[1]
@@ -100,19 +99,6 @@ def test_ctrl_c_saves_the_image_and_the_record(tmp_path):
     record = json.loads(out.with_suffix('.json').read_text())
     assert record['status'] == 'interrupted' and len(record['losses']) >= 2
     assert not list(tmp_path.glob('.*.part'))
-
-
-@pytest.fixture
-def loaded_on(monkeypatch):
-    """The contexts the commands load VGG on, while two stand-in GPUs are installed."""
-    contexts, load = [], weights.load_vgg
-
-    def spy(name='vgg19', ctx=None):
-        contexts.append(ctx)
-        return load(name, ctx)
-    monkeypatch.setattr(weights, 'load_vgg', spy)  # as stylize calls it
-    with standin.installed(2):
-        yield contexts
 
 
 def test_stylize_runs_on_the_gpu(loaded_on, tmp_path):

@@ -4,10 +4,9 @@ import json
 
 import mxnet as mx
 import numpy as np
-import pytest
 from PIL import Image
 
-from d2lstyle import cli, standin, transfer, weights
+from d2lstyle import cli, transfer, weights
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
@@ -82,19 +81,6 @@ def test_train_refuses_bad_settings_and_a_mismatched_resume(capsys, tmp_path):
     refused(capsys, tiny(2, width=8), 'other settings', '--width 4 -> 8')
     assert cli.main(tiny(3)) == 0  # resumes the checkpoint and goes on to 3
     assert json.loads((tmp_path / 'm.json').read_text())['iterations'] == 3
-
-
-@pytest.fixture
-def loaded_on(monkeypatch):
-    """The contexts the commands load VGG on, while two stand-in GPUs are installed."""
-    contexts, load = [], weights.load_vgg
-
-    def spy(name='vgg19', ctx=None):
-        contexts.append(ctx)
-        return load(name, ctx)
-    monkeypatch.setattr(transfer, 'load_vgg', spy)  # as train calls it
-    with standin.installed(2):
-        yield contexts
 
 
 def test_train_on_two_gpus_then_transform_on_one(loaded_on, tmp_path):

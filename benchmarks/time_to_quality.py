@@ -35,25 +35,37 @@ os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's d2lstyle, installed or not
 from d2lstyle.atomic import write_json  # noqa: E402
+from memory import MEASURE  # noqa: E402  (benchmarks/memory.py: a run's peak memory)
 
 PAIRS = [('tubingen.jpg', 'starry_night.jpg'), ('photos/china.jpg', 'great_wave.jpg'),
          ('flower.jpg', 'the_scream.jpg')]
 TOLERANCE = 0.1
-SNAPSHOTS = 12  # saved images per run, spread over its steps
+SNAPSHOTS = 16  # saved images per run, spread over its iterations
 
 
 @dataclass(frozen=True)
 class Strategy:
     name: str
-    sizes: tuple        # long side of each stage, as a fraction of the final size
-    steps: tuple        # steps (Adam) or evaluations (L-BFGS) of each stage
-    optimizer: str = 'adam'
+    sizes: tuple = ()   # long side of each stage, as a fraction of the final size
+    steps: tuple = ()   # iterations of each stage; none: the command plans its own stages
+    optimizer: str = 'adam'  # stages in tiles take Adam whatever this says
     init: str = 'content'
 
     def argv(self, size):
+        if not self.steps:
+            return ['--size', str(size)]
         sizes = [max(32, round(size * s)) for s in self.sizes]
         return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
                 '--optimizer', self.optimizer, '--init', self.init]
+
+    def iterations(self, size, photo_size):
+        """How many iterations the run makes in all."""
+        if self.steps:
+            return sum(self.steps)
+        from d2lstyle import plan, tiles
+        from d2lstyle.images import stage_shape
+        tiled = lambda side: len(tiles.grid(stage_shape(photo_size, side))) > 1
+        return sum(s.iterations for s in plan.plan(size, tiled))
 
 
 def pyramid(stages, scale=2 ** 0.5):
@@ -62,9 +74,10 @@ def pyramid(stages, scale=2 ** 0.5):
 
 
 STRATEGIES = [
+    # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
+    Strategy('plan'),
     # chapter 1: 300x200 then 1200x800, as in the full profile
     Strategy('two stages, Adam', (0.25, 1.0), (500, 300)),
-    Strategy('two stages, L-BFGS', (0.25, 1.0), (500, 300), 'lbfgs'),
     # about sqrt(2) per stage from 300 px, fewer steps as the size grows
     Strategy('pyramid, Adam', pyramid(5), (300, 200, 120, 80, 50)),
     Strategy('pyramid, L-BFGS', pyramid(5), (300, 200, 120, 80, 50), 'lbfgs'),
@@ -80,27 +93,38 @@ def run(strategy, content, style, size, folder, scale_steps=1.0, minutes=None):
     steps = tuple(max(2, round(n * scale_steps)) for n in strategy.steps)
     strategy = Strategy(strategy.name, strategy.sizes, steps, strategy.optimizer, strategy.init)
     out = folder / 'out.png'
+    from d2lstyle.images import read_image
+    total = strategy.iterations(size, read_image(content).size)
     argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
-            '--save-every', max(1, sum(steps) // SNAPSHOTS)]
+            '--save-every', max(1, total // SNAPSHOTS)]
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        _, err = proc.communicate(timeout=minutes and minutes * 60)
+    proc = subprocess.Popen([sys.executable, '-c', MEASURE, *map(str, argv)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:  # the command's own plan runs to its end: it is what a user gets
+        out_text, err = proc.communicate(timeout=minutes * 60 if minutes and steps else None)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate()
+        out_text, err = proc.communicate()
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 130):
         raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
     record = json.loads(out.with_suffix('.json').read_text())
+    record['peak_gb'] = int(out_text.split('peak_kb')[-1]) * 1024 / 1e9
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))
     return strategy, record, snapshots + [(len(record['losses']), out)], wall
 
 
+def gray(img):
+    return img.convert('L').convert('RGB')
+
+
 class Judge:
-    """Chapter 4's judge at the final size, normalised by the photo's and painting's scores."""
+    """Chapter 4's judge at the final size, normalised by the photo's and painting's scores.
+
+    It computes what chapter 4's ``judge`` computes, with the photograph's and the painting's
+    features taken once instead of at every call (six passes of VGG-16 at 1200x800 would
+    cost more than some strategies' steps)."""
 
     def __init__(self, content_img, style_img, shape):
         import mxnet as mx
@@ -109,21 +133,32 @@ class Judge:
         names = weights.conv_layers('vgg16')
         self.layers = [names['conv4_2']], [names[n] for n in presets.STYLE_LAYERS]
         self.net = d2l.truncated_net(weights.load_vgg('vgg16', mx.cpu()), *self.layers)
-        self.content_img, self.style_img, self.shape = content_img, style_img, shape
+        self.shape = shape
+        self.targets = {colour: (self.features(c(content_img))[0],
+                                 [d2l.gram(Y) for Y in self.features(c(style_img))[1]])
+                        for colour, c in (('rgb', lambda im: im), ('gray', gray))}
         self.painting_content = self.raw(style_img)[0]
         self.photo_style, self.photo_texture = self.raw(content_img)[1:]
 
-    def distances(self, img, content_img, style_img):
-        from d2lstyle import mxnet as d2l
+    def features(self, img):
         import mxnet as mx
-        return d2l.judge(self.net, *self.layers, img, content_img, style_img, self.shape,
-                         mx.cpu())
+        from d2lstyle import mxnet as d2l
+        X = d2l.preprocess(img, self.shape).as_in_context(mx.cpu())
+        return d2l.extract_features(self.net, X, *self.layers)
+
+    def distances(self, img, colour):
+        from d2lstyle import mxnet as d2l
+        contents_Y, grams = self.targets[colour]
+        contents_Y_hat, styles_Y_hat = self.features(img)
+        content = sum(float(d2l.content_loss(Y_hat, Y).asscalar())
+                      for Y_hat, Y in zip(contents_Y_hat, contents_Y))
+        style = sum(float(d2l.style_loss(Y_hat, G).asscalar())
+                    for Y_hat, G in zip(styles_Y_hat, grams))
+        return content, style
 
     def raw(self, img):
-        content, style = self.distances(img, self.content_img, self.style_img)
-        gray = lambda im: im.convert('L').convert('RGB')
-        texture = self.distances(gray(img), gray(self.content_img), gray(self.style_img))[1]
-        return content, style, texture
+        content, style = self.distances(img, 'rgb')
+        return content, style, self.distances(gray(img), 'gray')[1]
 
     def __call__(self, img):
         content, style, texture = self.raw(img)
@@ -178,6 +213,7 @@ def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
     judge = Judge(content_img, style_img, shape)
     pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': []}
     for strategy in strategies:
+        print(f'{photo} + {painting}, {strategy.name}: running', flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             used, record, snapshots, wall = run(strategy, ROOT / 'img' / photo,
                                                 ROOT / 'img' / painting, size, Path(tmp),
@@ -186,6 +222,7 @@ def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
             if keep:
                 read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
         pair['runs'].append({'strategy': asdict(used), 'points': points,
+                             'stages': record['stages'], 'peak_gb': record['peak_gb'],
                              'process_seconds': wall})
         print(f"{photo} + {painting}, {used.name}: {points[-1]['seconds']:.0f} s, content "
               f"{points[-1]['content']:.3f}, style {points[-1]['style']:.3f}, texture "
@@ -201,6 +238,8 @@ def main(argv=None):
     parser.add_argument('--size', type=int, default=1200, help='long side of the final image')
     parser.add_argument('--pairs', type=int, default=2, help=f'how many of {len(PAIRS)} pairs')
     parser.add_argument('--strategies', nargs='+', help='names (default: all)')
+    parser.add_argument('--later-strategies', nargs='+',
+                        help='names run on the pairs after the first (default: the same)')
     parser.add_argument('--scale-steps', type=float, default=1.0,
                         help='multiply every stage\'s steps (for a first look)')
     parser.add_argument('--minutes', type=float, default=12,
@@ -214,8 +253,10 @@ def main(argv=None):
     from d2lstyle import runtime
     report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'size': args.size,
               'minutes_per_run': args.minutes, 'tolerance': TOLERANCE, 'pairs': []}
-    for photo, painting in PAIRS[:args.pairs]:
-        report['pairs'].append(measure_pair(photo, painting, args.size, strategies,
+    later = [s for s in strategies if not args.later_strategies or s.name in args.later_strategies]
+    for k, (photo, painting) in enumerate(PAIRS[:args.pairs]):
+        report['pairs'].append(measure_pair(photo, painting, args.size,
+                                            later if k else strategies,
                                             args.scale_steps, args.minutes, args.keep))
         write_json(args.out, report)  # after each pair: a long run keeps what it measured
     print(f'wrote {args.out}')

@@ -45,7 +45,9 @@ def make_parser():
     s.add_argument('styles', type=Path, nargs='+', metavar='style', help='one or more paintings')
     s.add_argument('-o', '--output', type=Path, required=True, help='.png or .jpg to write')
     s.add_argument('--size', type=positive_int, nargs='+', default=[300, 600],
-                   help='long side in pixels of each progressive stage (default: 300 600)')
+                   help='long side in pixels of each progressive stage (default: 300 600); '
+                        'one size without --iterations: the final size, for which the '
+                        'command plans its stages, iterations and optimisers')
     s.add_argument('--iterations', type=positive_int, nargs='+',
                    help='iterations of each stage, or one number for all (default: 200 for '
                         'the first stage, 60 for each later one)')
@@ -153,6 +155,8 @@ def check_train(args):
 def check_stylize(args):
     init = presets.init_image(args.init)
     check_output(args.output, [args.content, *args.styles] + ([init] if init else []))
+    # A final size alone: stylize plans the stages (d2lstyle/plan.py)
+    args.planned = len(args.size) == 1 and args.iterations is None
     if args.iterations is None:
         args.iterations = [200] + [60] * (len(args.size) - 1)
     if len(args.iterations) not in (1, len(args.size)):

@@ -25,16 +25,20 @@ VGG_CHANNELS = 64
 @dataclass(frozen=True)
 class Model:
     base_gb: float            # the process, MXNet and the network's weights
-    gb_per_megapixel: float   # activations and their gradients, per megapixel computed
+    gb_per_megapixel: float   # activations and their gradients, per megapixel of one pass
+    # what stays whole while tiles pass (image, gradient, Adam's state, content features)
+    gb_per_image_megapixel: float = 0.0
 
-    def need_gb(self, megapixels):
-        return self.base_gb + self.gb_per_megapixel * megapixels
+    def need_gb(self, megapixels, image_megapixels=0.0):
+        return (self.base_gb + self.gb_per_megapixel * megapixels
+                + self.gb_per_image_megapixel * image_megapixels)
 
 
-# stylize: megapixels of the largest stage (or style image); transform: of the photograph;
-# train: of one step's crops (crop x crop x batch size).
+# stylize: megapixels of the largest pass (a stage, or its largest tile, or the style image's)
+# and of the whole largest stage; transform: of the photograph; train: of one step's crops
+# (crop x crop x batch size).
 MODELS = {
-    'stylize': Model(base_gb=0.8, gb_per_megapixel=4.6),
+    'stylize': Model(base_gb=0.8, gb_per_megapixel=4.6, gb_per_image_megapixel=0.2),
     'transform': Model(base_gb=0.45, gb_per_megapixel=0.75),
     'train': Model(base_gb=0.75, gb_per_megapixel=10.5),
 }
@@ -76,10 +80,10 @@ def check_elements(count, what, advice):
                             f'MXNet allows in one array ({MAX_ELEMENTS + 1:.3g}); {advice}')
 
 
-def check_fits(command, megapixels, what, advice, ctx=None):
+def check_fits(command, megapixels, what, advice, ctx=None, image_megapixels=0.0):
     """Refuse a run on ``ctx`` whose estimated peak exceeds the memory available there now.
     Returns the estimate in GB."""
-    need = MODELS[command].need_gb(megapixels)
+    need = MODELS[command].need_gb(megapixels, image_megapixels)
     available = available_gb(ctx)
     if available is not None and need > available:
         raise D2lStyleError(f'{what} needs about {need:.1f} GB of memory and {available:.1f} GB '

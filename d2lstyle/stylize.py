@@ -10,7 +10,7 @@ import mxnet as mx
 from PIL import Image
 from tqdm import tqdm
 
-from . import D2lStyleError, memory, presets, runtime, weights
+from . import D2lStyleError, memory, plan, presets, runtime, tiles, weights
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import check_shape, read_image, save_image, stage_shape
@@ -47,6 +47,7 @@ class Run:
         self.styles = [read_image(p) for p in args.styles]
         init = presets.init_image(args.init)
         self.init_img = read_image(init) if init else None
+        self.stages = self.plan_stages()
         self.shapes = self.stage_shapes()
         self.ctx = runtime.device(args.device)
         self.check_memory()
@@ -55,17 +56,49 @@ class Run:
         self.net = d2l.truncated_net(weights.load_vgg(backbone, self.ctx), self.content_layers,
                                      self.style_layers, preset.pooling)
         self.record = runtime.record('stylize', vars(args), resolved=dataclasses.asdict(preset),
+                                     stages=[dataclasses.asdict(s) for s in self.stages],
                                      losses=[], status='running', elapsed_seconds=0.0)
         self.record_path = args.output.with_suffix('.json')
         self.good, self.iteration = None, 0
 
+    def plan_stages(self):
+        """The stages the options give, or, for a final size alone, those ``plan`` makes;
+        --optimizer, where given, replaces every stage's."""
+        args = self.args
+        if args.planned:
+            stages = plan.plan(args.size[0], self.tiled)
+        else:
+            counts = args.iterations * (len(args.size) if len(args.iterations) == 1 else 1)
+            stages = [plan.Stage(size, n, self.preset.optimizer)
+                      for size, n in zip(args.size, counts)]
+        if args.optimizer:
+            stages = [dataclasses.replace(s, optimizer=args.optimizer) for s in stages]
+        # L-BFGS's line search needs the gradient of one function; tiles blend theirs
+        return [dataclasses.replace(s, optimizer='adam') if self.tiled(s.size) else s
+                for s in stages]
+
+    def tiled(self, side):
+        return len(tiles.grid(stage_shape(self.content.size, side))) > 1
+
+    def show_plan(self):
+        names = {'adam': 'Adam', 'lbfgs': 'L-BFGS'}
+        print(f'd2lstyle: {len(self.stages)} stage{"s" * (len(self.stages) > 1)}'
+              f'{" (planned for --size %d)" % self.args.size[0] if self.args.planned else ""}:')
+        for k, (stage, (w, h)) in enumerate(zip(self.stages, self.shapes), 1):
+            n = len(tiles.grid((w, h)))
+            note = (' (tiles take Adam\'s steps)' if n > 1 and self.preset.optimizer == 'lbfgs'
+                    and not self.args.planned else '')
+            print(f'  {k}. {w}x{h}{f" in {n} tiles" if n > 1 else ""}: '
+                  f'{stage.iterations} iterations of {names[stage.optimizer]}{note}')
+        sys.stdout.flush()
+
     def run(self):
         mx.random.seed(self.args.seed)
+        self.show_plan()
         self.start, status, code = time.time(), 'done', 0
-        iterations = self.args.iterations * (len(self.args.size) if len(self.args.iterations) == 1 else 1)
         try:
-            for stage, (shape, n) in enumerate(zip(self.shapes, iterations), 1):
-                self.stage(stage, shape, n)
+            for k, (stage, shape) in enumerate(zip(self.stages, self.shapes), 1):
+                self.stage(k, shape, stage)
         except Diverged as err:
             status, code = f'diverged: {err}', 1
         except KeyboardInterrupt:
@@ -76,7 +109,8 @@ class Run:
     def stage_shapes(self):
         """Each stage's (width, height), checked with the style's, before any work."""
         shapes = []
-        for size in self.args.size:
+        for stage in self.stages:
+            size = stage.size
             shape = stage_shape(self.content.size, size)
             for what, s in (('output', shape), ('style image', self.style_shape(shape))):
                 try:
@@ -89,10 +123,12 @@ class Run:
         return shapes
 
     def check_memory(self):
-        """Refuse a plan whose largest stage (or style image) cannot fit, before any work."""
-        (w, h), size = max(zip(self.shapes, self.args.size), key=lambda s: math.prod(s[0]))
+        """Refuse a plan whose largest pass (a stage's or the style image's tile) cannot fit,
+        before any work."""
+        (w, h), size = max(zip(self.shapes, [s.size for s in self.stages]),
+                           key=lambda s: math.prod(s[0]))
         style = self.style_shape((w, h))
-        pixels = max(w * h, math.prod(style))
+        pixels = max(math.prod(tiles.grid((w, h)).tile), math.prod(tiles.grid(style).tile))
         if math.prod(style) > w * h:
             what = (f'--style-scale {self.args.style_scale:g} (a {style[0]}x{style[1]} style '
                     f'image for the {w}x{h} stage of --size {size})')
@@ -102,8 +138,8 @@ class Run:
             what = f'--size {size} (a {w}x{h} image)'
             advice = (f'use a smaller --size (at most about {fits} fits now)' if fits
                       else 'free some memory first')
-        memory.check_elements(memory.VGG_CHANNELS * pixels, what, advice)
-        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx)
+        memory.check_elements(max(memory.VGG_CHANNELS * pixels, 3 * w * h), what, advice)
+        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx, w * h / 1e6)
 
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)
@@ -111,23 +147,34 @@ class Run:
     def features(self, X):
         return d2l.extract_features(self.net, X, self.content_layers, self.style_layers)
 
-    def stage(self, stage, shape, iterations):
-        content_X, contents_Y = d2l.get_contents(self.features, self.content, shape, self.ctx)
-        targets = d2l.loss_targets(contents_Y, self.style_grams(shape))
+    def stage(self, k, shape, stage):
+        content_X = d2l.preprocess(self.content, shape).as_in_context(self.ctx)
         X = self.initial(content_X, shape)
-        desc = f'stage {stage}/{len(self.args.size)} {shape[0]}x{shape[1]}'
-        with tqdm(total=iterations, desc=desc, unit='it') as bar:
-            f = self.objective(self.loss_block(content_X), targets, stage, bar)
-            if self.preset.optimizer == 'lbfgs':
-                d2l.lbfgs(f, X, iterations)
+        g = tiles.grid(shape)
+        desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
+            f' in {len(g)} tiles' if len(g) > 1 else '')
+        with tqdm(total=stage.iterations, desc=desc, unit='it') as bar:
+            f = self.objective(self.stage_objective(content_X, g), k, bar)
+            if stage.optimizer == 'lbfgs':
+                d2l.lbfgs(f, X, stage.iterations)
             else:
                 adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
                 bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
-                d2l.gradient_descent(f, X, adam, iterations, bounds=bounds)
+                d2l.gradient_descent(f, X, adam, stage.iterations, bounds=bounds)
 
-    def objective(self, loss, targets, stage, bar):
-        """Chapter 3's Objective, logging every evaluation and keeping the best image."""
-        objective, best = d2l.Objective(loss, targets), [math.inf]
+    def stage_objective(self, content_X, g):
+        """Chapter 3's Objective for a stage in one piece; a TiledObjective for one in tiles."""
+        grams = self.style_grams(g.shape)
+        if len(g) == 1:
+            contents_Y, _ = self.features(content_X)
+            return d2l.Objective(self.loss_block(content_X), d2l.loss_targets(contents_Y, grams))
+        crops = [tiles.crop(content_X, region) for region in g.regions()]
+        contents_Y = [self.features(c)[0] for c in crops]
+        return tiles.TiledObjective(self.loss_block(crops[0]), g, contents_Y, grams, self.ctx)
+
+    def objective(self, objective, stage, bar):
+        """Logs every evaluation of ``objective`` and keeps the best image."""
+        best = [math.inf]
 
         def f(X):
             value, grad = objective(X)
@@ -156,8 +203,8 @@ class Run:
         blend = self.args.style_blend_weights or [1.0] * len(self.styles)
         grams = None
         for img, w in zip(self.styles, blend):
-            _, styles_Y = d2l.get_styles(self.features, img, shape, self.ctx)
-            part = [d2l.gram(Y) * (w / sum(blend)) for Y in styles_Y]
+            style_X = d2l.preprocess(img, shape).as_in_context(self.ctx)
+            part = [G * (w / sum(blend)) for G in tiles.style_grams(self.features, style_X)]
             grams = part if grams is None else [a + b for a, b in zip(grams, part)]
         return grams
 

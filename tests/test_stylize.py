@@ -11,7 +11,7 @@ import mxnet as mx
 import numpy as np
 from PIL import Image
 
-from d2lstyle import cli, weights
+from d2lstyle import cli, plan, tiles, weights
 from d2lstyle.stylize import original_colors
 
 ROOT = weights.Path(__file__).resolve().parents[1]
@@ -54,6 +54,37 @@ def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path):
     totals = [e['total'] for e in record['losses']]
     assert record['status'] == 'done' and len(totals) == 8 and min(totals) < totals[0]
     assert record['settings']['optimizer'] == 'lbfgs'
+
+
+def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path, monkeypatch,
+                                                                        capsys):
+    monkeypatch.setattr(tiles, 'TILE_MEGAPIXELS', 0.004)
+    monkeypatch.setattr(tiles, 'OVERLAP', 16)
+    out = tmp_path / 'out.png'
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '128', '--iterations', '20',
+                   '--optimizer', 'lbfgs') == 0
+    assert '128x96 in 6 tiles: 20 iterations of Adam (tiles take Adam' in capsys.readouterr().out
+    record = json.loads(out.with_suffix('.json').read_text())
+    assert record['stages'] == [{'size': 128, 'iterations': 20, 'optimizer': 'adam'}]
+    totals = [e['total'] for e in record['losses']]
+    assert min(totals) < 0.7 * totals[0]
+    img = Image.open(out)
+    assert img.size == (128, 96)
+    assert tiles.seam_ratio(img, tiles.grid(img.size)) < 1.2
+
+
+def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(plan, 'FIRST_SIDE', 48)
+    monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 6)
+    monkeypatch.setattr(plan, 'MIN_ITERATIONS', 2)
+    out = tmp_path / 'out.png'
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '96') == 0
+    printed = capsys.readouterr().out
+    assert '3 stages (planned for --size 96)' in printed and '96x72: 2 iterations of L-BFGS' in printed
+    record = json.loads(out.with_suffix('.json').read_text())
+    assert [s['size'] for s in record['stages']] == [48, 68, 96]
+    assert [e['stage'] for e in record['losses']] == [1] * 6 + [2] * 3 + [3] * 2
+    assert Image.open(out).size == (96, 72)
 
 
 def test_original_colors_keep_the_contents_chroma():

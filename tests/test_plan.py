@@ -1,0 +1,42 @@
+"""The stages that d2lstyle stylize plans for a final size alone (d2lstyle.plan)."""
+import pytest
+
+from d2lstyle import cli, plan
+
+
+def test_the_pyramid_grows_by_the_square_root_of_two_up_to_the_final_size():
+    assert plan.sides(1200) == [300, 424, 600, 849, 1200]
+    assert plan.sides(2400)[0] == 300 and plan.sides(2400)[-1] == 2400
+    for final in (500, 1000, 1200, 3000):
+        sides = plan.sides(final)
+        assert sides[-1] == final
+        assert plan.FIRST_SIDE / 1.2 < sides[0] < plan.FIRST_SIDE * 1.2
+        assert all(1.35 < b / a < 1.48 for a, b in zip(sides, sides[1:]))
+
+
+@pytest.mark.parametrize('final', [64, 200, 300])
+def test_a_final_size_at_or_below_the_first_stage_is_one_stage(final):
+    assert plan.plan(final, tiled=lambda side: False) == [
+        plan.Stage(final, plan.FIRST_ITERATIONS, 'lbfgs')]
+
+
+def test_each_stage_costs_about_the_same_until_the_fewest_iterations():
+    stages = plan.plan(1200, tiled=lambda side: side > 1000)
+    assert [s.optimizer for s in stages] == ['lbfgs'] * 4 + ['adam']
+    counts = [s.iterations for s in stages]
+    assert counts == sorted(counts, reverse=True) and min(counts) >= plan.MIN_ITERATIONS
+    costs = [s.iterations * s.size ** 2 for s in stages if s.iterations > plan.MIN_ITERATIONS]
+    assert max(costs) / min(costs) < 1.1
+
+
+def parsed(*argv):
+    args = cli.make_parser().parse_args(['stylize', 'c.jpg', 's.jpg', '-o', 'o.png', *argv])
+    cli.check_stylize(args)
+    return args
+
+
+def test_only_a_final_size_alone_is_planned():
+    assert parsed('--size', '1200').planned
+    assert not parsed('--size', '1200', '--iterations', '50').planned
+    assert not parsed('--size', '300', '1200').planned
+    assert not parsed().planned  # the default: two stages, 300 and 600

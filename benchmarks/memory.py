@@ -38,12 +38,12 @@ def peak_gb(argv):
 
 
 def stylize_runs(sizes, out):
-    """Stages above tiles.TILE_MEGAPIXELS pass in tiles (with Adam, whatever was asked)."""
-    from d2lstyle import tiles
+    """Stages above memory.TILE_MEGAPIXELS pass in tiles (with Adam, whatever was asked)."""
+    from d2lstyle.stylize import grid
     from d2lstyle.images import stage_shape
     for size in sizes:
         width, height = stage_shape(Image.open(PHOTO).size, size)
-        tile = tiles.grid((width, height)).tile
+        tile = grid((width, height)).tile
         for optimizer in ('adam', 'lbfgs')[:1 if tile != (width, height) else 2]:
             start = time.perf_counter()
             gb = peak_gb(['stylize', PHOTO, PAINTING, '-o', out / 'out.png', '--size', size,

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/print_size.py [--size 2400]
 
 Runs the command with only the final size, so that it plans its own stages and optimises the
-large ones in tiles (d2lstyle/plan.py, d2lstyle/tiles.py), in a process of its own whose peak
+large ones in tiles (d2lstyle/plan.py, chapter 3's TiledObjective), in a process of its own whose peak
 resident memory is read when it ends (as benchmarks/memory.py does). Keeps, for chapter 3:
 
 * ``print_size.jpg``: the whole result, scaled to 1200 pixels wide;
@@ -33,7 +33,9 @@ def main(argv=None):
     parser.add_argument('--size', type=int, default=2400)
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks')
     args = parser.parse_args(argv)
-    from d2lstyle import runtime, tiles
+    from d2lstyle import mxnet as d2l
+    from d2lstyle import runtime
+    from d2lstyle.stylize import grid
     from d2lstyle.images import read_image, save_image
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / 'print.png'
@@ -46,7 +48,7 @@ def main(argv=None):
             raise SystemExit(f'stylize failed with exit code {done.returncode}')
         record = json.loads(out.with_suffix('.json').read_text())
         img = read_image(out)
-    g = tiles.grid(img.size)
+    g = grid(img.size)
     # the crop: the church tower and the sky around it, at full resolution
     left, top = round(img.width * 0.55), round(img.height * 0.05)
     save_image(img.crop((left, top, left + CROP[0], top + CROP[1])),
@@ -55,7 +57,7 @@ def main(argv=None):
     report = {'machine': runtime.machine(), 'versions': runtime.versions(),
               'size': list(img.size), 'process_seconds': wall,
               'peak_gb': int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9,
-              'tiles': len(g), 'tile': list(g.tile), 'seam_ratio': tiles.seam_ratio(img, g),
+              'tiles': len(g), 'tile': list(g.tile), 'seam_ratio': d2l.seam_ratio(img, g),
               'crop_box': [left, top, left + CROP[0], top + CROP[1]],
               'stages': record['stages'], 'elapsed_seconds': record['elapsed_seconds'],
               'losses': record['losses']}

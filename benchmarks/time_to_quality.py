@@ -1,6 +1,6 @@
 """Quality against wall-clock time: how soon does each strategy give a good large picture?
 
-    .venv/bin/python benchmarks/time_to_quality.py [--size 1200] [--pairs 2] [--minutes 12]
+    .venv/bin/python benchmarks/time_to_quality.py [--size 1200] [--pairs 2]
 
 Each strategy is a real ``d2lstyle stylize`` run in a process of its own, saving its best
 image every few steps (``--save-every``). Afterwards, with the clock stopped, chapter 4's
@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
@@ -40,7 +40,7 @@ from memory import MEASURE  # noqa: E402  (benchmarks/memory.py: a run's peak me
 PAIRS = [('tubingen.jpg', 'starry_night.jpg'), ('photos/china.jpg', 'great_wave.jpg'),
          ('flower.jpg', 'the_scream.jpg')]
 TOLERANCE = 0.1
-SNAPSHOTS = 16  # saved images per run, spread over its iterations
+SNAPSHOTS = 10  # saved images per run, spread over its iterations
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class Strategy:
     steps: tuple = ()   # iterations of each stage; none: the command plans its own stages
     optimizer: str = 'adam'  # stages in tiles take Adam whatever this says
     init: str = 'content'
+    minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
+    first_pair_only: bool = False
 
     def argv(self, size):
         if not self.steps:
@@ -62,10 +64,9 @@ class Strategy:
         """How many iterations the run makes in all."""
         if self.steps:
             return sum(self.steps)
-        from d2lstyle import plan, tiles
-        from d2lstyle.images import stage_shape
-        tiled = lambda side: len(tiles.grid(stage_shape(photo_size, side))) > 1
-        return sum(s.iterations for s in plan.plan(size, tiled))
+        from d2lstyle import plan
+        from d2lstyle.stylize import tiled
+        return sum(s.iterations for s in plan.plan(size, lambda side: tiled(photo_size, side)))
 
 
 def pyramid(stages, scale=2 ** 0.5):
@@ -76,32 +77,36 @@ def pyramid(stages, scale=2 ** 0.5):
 STRATEGIES = [
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
-    # chapter 1: 300x200 then 1200x800, as in the full profile
-    Strategy('two stages, Adam', (0.25, 1.0), (500, 300)),
-    # about sqrt(2) per stage from 300 px, fewer steps as the size grows
-    Strategy('pyramid, Adam', pyramid(5), (300, 200, 120, 80, 50)),
-    Strategy('pyramid, L-BFGS', pyramid(5), (300, 200, 120, 80, 50), 'lbfgs'),
-    Strategy('pyramid, L-BFGS, from noise', pyramid(5), (300, 200, 120, 80, 50), 'lbfgs',
-             'noise'),
+    # a coarser pyramid: twice as large per stage, a quarter of the iterations
+    Strategy('three-stage pyramid', (0.25, 0.5, 1.0), (100, 25, 10), 'lbfgs'),
+    # the plan's pyramid with twice the iterations at every stage but the last: the long run
+    Strategy('longer pyramid', pyramid(5), (200, 100, 50, 24, 12), 'lbfgs', minutes=16),
+    # chapter 1: 300x200 then 1200x800, as in the full profile (500 and 300 steps of Adam)
+    Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=4, first_pair_only=True),
+    # the plan's pyramid from noise instead of the photograph
+    Strategy('pyramid from noise', pyramid(5), (100, 50, 25, 12, 10), 'lbfgs', 'noise',
+             minutes=5, first_pair_only=True),
 ]
 
 
-def run(strategy, content, style, size, folder, scale_steps=1.0, minutes=None):
+def run(strategy, content, style, size, folder, scale_steps=1.0):
     """One stylize run, stopped with Ctrl-C (which keeps the image and the record) once it has
-    run ``minutes``; returns the strategy run, its record, its snapshots as (iteration, path)
+    run its ``minutes``; returns the strategy run, its record, its snapshots as (iteration, path)
     and the process's wall-clock seconds."""
     steps = tuple(max(2, round(n * scale_steps)) for n in strategy.steps)
-    strategy = Strategy(strategy.name, strategy.sizes, steps, strategy.optimizer, strategy.init)
+    strategy = replace(strategy, steps=steps)
     out = folder / 'out.png'
     from d2lstyle.images import read_image
     total = strategy.iterations(size, read_image(content).size)
     argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
             '--save-every', max(1, total // SNAPSHOTS)]
     start = time.perf_counter()
+    # A shell that starts a job in the background makes it ignore Ctrl-C: undo that for the run
     proc = subprocess.Popen([sys.executable, '-c', MEASURE, *map(str, argv)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:  # the command's own plan runs to its end: it is what a user gets
-        out_text, err = proc.communicate(timeout=minutes * 60 if minutes and steps else None)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        out_text, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
         out_text, err = proc.communicate()
@@ -206,7 +211,7 @@ def summarise(pair):
     return pair
 
 
-def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
+def measure_pair(photo, painting, size, strategies, scale_steps, keep):
     from d2lstyle.images import read_image, stage_shape
     content_img, style_img = read_image(ROOT / 'img' / photo), read_image(ROOT / 'img' / painting)
     shape = stage_shape(content_img.size, size)
@@ -217,7 +222,7 @@ def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
         with tempfile.TemporaryDirectory() as tmp:
             used, record, snapshots, wall = run(strategy, ROOT / 'img' / photo,
                                                 ROOT / 'img' / painting, size, Path(tmp),
-                                                scale_steps, minutes)
+                                                scale_steps)
             points = curve(judge, record, snapshots)
             if keep:
                 read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
@@ -233,31 +238,46 @@ def measure_pair(photo, painting, size, strategies, scale_steps, minutes, keep):
     return summarise(pair)
 
 
+def merge(old, new):
+    """``old``'s pair with ``new``'s runs in place of (or beside) its runs of the same names."""
+    names = {r['strategy']['name'] for r in new['runs']}
+    runs = [r for r in old['runs'] if r['strategy']['name'] not in names] + new['runs']
+    return summarise({**old, **new, 'runs': runs})
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', type=int, default=1200, help='long side of the final image')
     parser.add_argument('--pairs', type=int, default=2, help=f'how many of {len(PAIRS)} pairs')
     parser.add_argument('--strategies', nargs='+', help='names (default: all)')
-    parser.add_argument('--later-strategies', nargs='+',
-                        help='names run on the pairs after the first (default: the same)')
     parser.add_argument('--scale-steps', type=float, default=1.0,
                         help='multiply every stage\'s steps (for a first look)')
-    parser.add_argument('--minutes', type=float, default=12,
-                        help='stop each run after this long (it keeps what it reached)')
     parser.add_argument('--keep', type=Path, help='folder for each run\'s final image')
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'time_to_quality.json')
+    parser.add_argument('--append', action='store_true',
+                        help='add the runs to those --out holds (replacing runs of the same '
+                             'strategy), on the same machine')
     args = parser.parse_args(argv)
     strategies = [s for s in STRATEGIES if not args.strategies or s.name in args.strategies]
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     from d2lstyle import runtime
     report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'size': args.size,
-              'minutes_per_run': args.minutes, 'tolerance': TOLERANCE, 'pairs': []}
-    later = [s for s in strategies if not args.later_strategies or s.name in args.later_strategies]
+              'tolerance': TOLERANCE, 'pairs': []}
+    if args.append:
+        report = json.loads(args.out.read_text())
+        if report['machine'] != runtime.machine() or report['size'] != args.size:
+            raise SystemExit(f"--append: {args.out} was measured on {report['machine']} at "
+                             f"{report['size']} pixels; run the whole benchmark here instead")
+    later = [s for s in strategies if not s.first_pair_only]
     for k, (photo, painting) in enumerate(PAIRS[:args.pairs]):
-        report['pairs'].append(measure_pair(photo, painting, args.size,
-                                            later if k else strategies,
-                                            args.scale_steps, args.minutes, args.keep))
+        pair = measure_pair(photo, painting, args.size, later if k else strategies,
+                            args.scale_steps, args.keep)
+        if args.append:
+            pair = merge(report['pairs'][k], pair)
+            report['pairs'][k] = pair
+        else:
+            report['pairs'].append(pair)
         write_json(args.out, report)  # after each pair: a long run keeps what it measured
     print(f'wrote {args.out}')
 

@@ -15,6 +15,12 @@ from dataclasses import dataclass
 
 from . import D2lStyleError
 
+# A stage above this many megapixels is optimised in tiles of at most this size (chapter 3's
+# TiledObjective), which keeps a 1200x800 stage under 4 GB and a larger one under 6 GB
+# (benchmarks/time_to_quality.py and print_size.py measure both); neighbouring tiles overlap
+# by OVERLAP pixels, across which their gradients are blended.
+TILE_MEGAPIXELS = 0.6
+OVERLAP = 64
 # MXNet keeps the element count of an array in a signed 32-bit integer.
 MAX_ELEMENTS = 2 ** 31 - 1
 GB = 1e9

@@ -5,6 +5,8 @@ record of a run (versions, machine, settings), which the commands write with
 It sits between the commands (``stylize``, ``transfer``, the benchmarks) and the library
 (the chapters' code in ``d2lstyle.mxnet``, ``weights``, ``images``): it imports MXNet.
 """
+import ctypes
+import gc
 import os
 import platform
 from pathlib import Path
@@ -32,6 +34,18 @@ def devices(name, count):
             raise D2lStyleError(f'--devices {count}: MXNet sees {mx.context.num_gpus()} GPUs')
         return [mx.gpu(i) for i in range(count)]
     return [mx.cpu(i) for i in range(count)]
+
+
+def release_memory():
+    """Give the memory of arrays freed so far back to the system. MXNet's CPU arrays come from
+    the C allocator, and glibc keeps freed blocks for reuse; blocks of one stage's sizes fit no
+    request of the next stage's, so without this the peaks of successive stages add up."""
+    gc.collect()
+    mx.nd.waitall()
+    try:
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        pass
 
 
 def cpu_model():

@@ -10,13 +10,24 @@ import mxnet as mx
 from PIL import Image
 from tqdm import tqdm
 
-from . import D2lStyleError, memory, plan, presets, runtime, tiles, weights
+from . import D2lStyleError, memory, plan, presets, runtime, weights
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import check_shape, read_image, save_image, stage_shape
 
 # A step whose loss is this many times the first one has left the basin: stop there.
 EXPLODED = 1e3
+
+
+def grid(shape, overlap=None):
+    """Chapter 3's tiles for a stage of shape (width, height): one tile if it fits."""
+    return d2l.tile_grid(shape, memory.TILE_MEGAPIXELS,
+                         memory.OVERLAP if overlap is None else overlap)
+
+
+def tiled(content_size, side):
+    """Whether a stage of long side ``side`` of this photograph is optimised in tiles."""
+    return len(grid(stage_shape(content_size, side))) > 1
 
 
 class Diverged(Exception):
@@ -78,14 +89,14 @@ class Run:
                 for s in stages]
 
     def tiled(self, side):
-        return len(tiles.grid(stage_shape(self.content.size, side))) > 1
+        return tiled(self.content.size, side)
 
     def show_plan(self):
         names = {'adam': 'Adam', 'lbfgs': 'L-BFGS'}
         print(f'd2lstyle: {len(self.stages)} stage{"s" * (len(self.stages) > 1)}'
               f'{" (planned for --size %d)" % self.args.size[0] if self.args.planned else ""}:')
         for k, (stage, (w, h)) in enumerate(zip(self.stages, self.shapes), 1):
-            n = len(tiles.grid((w, h)))
+            n = len(grid((w, h)))
             note = (' (tiles take Adam\'s steps)' if n > 1 and self.preset.optimizer == 'lbfgs'
                     and not self.args.planned else '')
             print(f'  {k}. {w}x{h}{f" in {n} tiles" if n > 1 else ""}: '
@@ -128,7 +139,7 @@ class Run:
         (w, h), size = max(zip(self.shapes, [s.size for s in self.stages]),
                            key=lambda s: math.prod(s[0]))
         style = self.style_shape((w, h))
-        pixels = max(math.prod(tiles.grid((w, h)).tile), math.prod(tiles.grid(style).tile))
+        pixels = max(math.prod(grid((w, h)).tile), math.prod(grid(style).tile))
         if math.prod(style) > w * h:
             what = (f'--style-scale {self.args.style_scale:g} (a {style[0]}x{style[1]} style '
                     f'image for the {w}x{h} stage of --size {size})')
@@ -148,9 +159,10 @@ class Run:
         return d2l.extract_features(self.net, X, self.content_layers, self.style_layers)
 
     def stage(self, k, shape, stage):
+        runtime.release_memory()  # what the last stage freed, before this one allocates
         content_X = d2l.preprocess(self.content, shape).as_in_context(self.ctx)
         X = self.initial(content_X, shape)
-        g = tiles.grid(shape)
+        g = grid(shape)
         desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
             f' in {len(g)} tiles' if len(g) > 1 else '')
         with tqdm(total=stage.iterations, desc=desc, unit='it') as bar:
@@ -168,9 +180,9 @@ class Run:
         if len(g) == 1:
             contents_Y, _ = self.features(content_X)
             return d2l.Objective(self.loss_block(content_X), d2l.loss_targets(contents_Y, grams))
-        crops = [tiles.crop(content_X, region) for region in g.regions()]
+        crops = [d2l.crop(content_X, region) for region in g.regions()]
         contents_Y = [self.features(c)[0] for c in crops]
-        return tiles.TiledObjective(self.loss_block(crops[0]), g, contents_Y, grams, self.ctx)
+        return d2l.TiledObjective(self.loss_block(crops[0]), g, contents_Y, grams, self.ctx)
 
     def objective(self, objective, stage, bar):
         """Logs every evaluation of ``objective`` and keeps the best image."""
@@ -204,7 +216,8 @@ class Run:
         grams = None
         for img, w in zip(self.styles, blend):
             style_X = d2l.preprocess(img, shape).as_in_context(self.ctx)
-            part = [G * (w / sum(blend)) for G in tiles.style_grams(self.features, style_X)]
+            part = [G * (w / sum(blend))
+                    for G in d2l.tiled_grams(self.features, style_X, grid(shape, overlap=0))]
             grams = part if grams is None else [a + b for a, b in zip(grams, part)]
         return grams
 

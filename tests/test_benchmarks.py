@@ -40,3 +40,12 @@ def test_the_reference_is_the_best_final_score_and_each_run_reaches_it_once():
     pair = time_to_quality.summarise({'runs': [slow, fast, tinted]})
     assert pair['reference'] == slow['points'][-1]
     assert [r['seconds_to_reference'] for r in pair['runs']] == [600, 90, None]
+
+
+def test_the_plan_strategy_runs_the_command_with_the_final_size_alone():
+    from d2lstyle import plan
+    strategy = time_to_quality.Strategy('plan')
+    assert strategy.argv(1200) == ['--size', '1200']
+    # tubingen.jpg (1024x768) at 1200 pixels: only its last stage is in tiles
+    assert strategy.iterations(1200, (1024, 768)) == sum(
+        s.iterations for s in plan.plan(1200, lambda side: side > 1000))

@@ -4,14 +4,14 @@ import pytest
 from d2lstyle import cli, plan
 
 
-def test_the_pyramid_grows_by_the_square_root_of_two_up_to_the_final_size():
+def test_the_pyramid_grows_by_its_scale_from_the_first_side_up_to_the_final_size():
     assert plan.sides(1200) == [300, 424, 600, 849, 1200]
     assert plan.sides(2400)[0] == 300 and plan.sides(2400)[-1] == 2400
     for final in (500, 1000, 1200, 3000):
         sides = plan.sides(final)
         assert sides[-1] == final
-        assert plan.FIRST_SIDE / 1.2 < sides[0] < plan.FIRST_SIDE * 1.2
-        assert all(1.35 < b / a < 1.48 for a, b in zip(sides, sides[1:]))
+        assert plan.FIRST_SIDE / plan.SCALE ** 0.5 <= sides[0] <= plan.FIRST_SIDE * plan.SCALE ** 0.5
+        assert all(abs(b / a - plan.SCALE) < 0.01 for a, b in zip(sides, sides[1:]))
 
 
 @pytest.mark.parametrize('final', [64, 200, 300])
@@ -23,6 +23,7 @@ def test_a_final_size_at_or_below_the_first_stage_is_one_stage(final):
 def test_each_stage_costs_about_the_same_until_the_fewest_iterations():
     stages = plan.plan(1200, tiled=lambda side: side > 1000)
     assert [s.optimizer for s in stages] == ['lbfgs'] * 4 + ['adam']
+    assert [s.iterations for s in stages] == [100, 50, 25, 12, 10]
     counts = [s.iterations for s in stages]
     assert counts == sorted(counts, reverse=True) and min(counts) >= plan.MIN_ITERATIONS
     costs = [s.iterations * s.size ** 2 for s in stages if s.iterations > plan.MIN_ITERATIONS]

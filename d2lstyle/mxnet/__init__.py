@@ -9,12 +9,13 @@ __all__ = [
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
     'weights', 'StyleLoss', 'loss_targets', 'train_hybridized', 'Objective', 'gradient_descent',
-    'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image', 'truncated_net', 'loss_weights',
-    'adam_settings', 'pixel_bounds', 'preset_layers', 'preset_noise', 'start_image', 'stylize',
-    'judge', 'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss',
-    'perceptual_loss', 'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint',
-    'train_transform_net', 'export_model', 'load_model', 'stylize_photo', 'D2lStyleError',
-    'SUFFIXES', 'write_json']
+    'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image', 'TileGrid', 'tile_starts',
+    'tile_grid', 'tile_ramps', 'tile_windows', 'crop', 'tiled_grams', 'TiledObjective',
+    'seam_ratio', 'truncated_net', 'loss_weights', 'adam_settings', 'pixel_bounds',
+    'preset_layers', 'preset_noise', 'start_image', 'stylize', 'judge', 'conv_block',
+    'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
+    'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
+    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json']
 
 from .neural_style import (
     rgb_mean, rgb_std, preprocess, postprocess, try_gpu, extract_features, get_contents,
@@ -23,7 +24,8 @@ from .neural_style import (
 from .hybridized_step import (
     StyleLoss, loss_targets, train_hybridized)
 from .optimizers import (
-    Objective, gradient_descent, dot, two_loop, line_search, lbfgs, noise_image)
+    Objective, gradient_descent, dot, two_loop, line_search, lbfgs, noise_image, TileGrid,
+    tile_starts, tile_grid, tile_ramps, tile_windows, crop, tiled_grams, TiledObjective, seam_ratio)
 from .layers import (
     truncated_net, loss_weights, adam_settings, pixel_bounds, preset_layers, preset_noise,
     start_image, stylize, judge)

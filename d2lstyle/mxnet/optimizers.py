@@ -3,13 +3,19 @@
 """The code of chapters/03_optimizers.ipynb, "Optimising the Image"."""
 
 __all__ = [
-    'Objective', 'gradient_descent', 'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image']
+    'Objective', 'gradient_descent', 'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image',
+    'TileGrid', 'tile_starts', 'tile_grid', 'tile_ramps', 'tile_windows', 'crop', 'tiled_grams',
+    'TiledObjective', 'seam_ratio']
 
 import math
 import time
+from dataclasses import dataclass
 
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, nd
+
+from d2lstyle import mxnet as d2l
 
 
 # Defined in chapters/03_optimizers.ipynb, section "One Function of the Pixels"
@@ -120,3 +126,142 @@ def lbfgs(f, X, num_evals, history_size=10, tol=1e-9):
 def noise_image(X):
     """White noise of X's shape: N(0, 1) for each value of the normalised image."""
     return nd.random.normal(shape=X.shape, ctx=X.context)
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+@dataclass(frozen=True)
+class TileGrid:
+    """Equal tiles of `tile` = (width, height) at the corners xs x ys of an image of `shape`."""
+    shape: tuple
+    tile: tuple
+    xs: tuple
+    ys: tuple
+
+    def __len__(self):
+        return len(self.xs) * len(self.ys)
+
+    def regions(self):
+        """(x0, y0, x1, y1) of each tile, row by row."""
+        w, h = self.tile
+        return [(x, y, x + w, y + h) for y in self.ys for x in self.xs]
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def tile_starts(length, tile, count):
+    """`count` offsets of tiles of `tile` pixels spread evenly over `length`."""
+    if count == 1:
+        return (0,)
+    return tuple(round(i * (length - tile) / (count - 1)) for i in range(count))
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def tile_grid(shape, max_megapixels, overlap):
+    """The fewest equal tiles of at most max_megapixels covering an image of shape (width,
+    height), neighbours overlapping by at least `overlap` pixels; one tile if it fits."""
+    width, height = shape
+    best = None
+    for nx in range(1, width // max(overlap, 1) + 2):
+        for ny in range(1, height // max(overlap, 1) + 2):
+            w = min(width, math.ceil((width + (nx - 1) * overlap) / nx))
+            h = min(height, math.ceil((height + (ny - 1) * overlap) / ny))
+            if w * h <= max_megapixels * 1e6:
+                if best is None or (nx * ny, w * h) < best[0]:
+                    best = (nx * ny, w * h), (w, h), nx, ny
+                break  # more rows only add tiles
+    if best is None:
+        raise ValueError(f'{width}x{height} cannot be cut into tiles of {max_megapixels} '
+                         f'megapixels that overlap by {overlap} pixels')
+    _, (w, h), nx, ny = best
+    return TileGrid(shape, (w, h), tile_starts(width, w, nx), tile_starts(height, h, ny))
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def tile_ramps(starts, tile):
+    """Per tile along one axis: 1 inside, rising linearly across the overlap with the previous
+    tile and falling across the overlap with the next."""
+    ramps = []
+    for i, s in enumerate(starts):
+        r = np.ones(tile)
+        if i > 0:
+            n = starts[i - 1] + tile - s
+            r[:n] = np.minimum(r[:n], (np.arange(n) + 0.5) / n)
+        if i + 1 < len(starts):
+            n = s + tile - starts[i + 1]
+            r[tile - n:] = np.minimum(r[tile - n:], (n - np.arange(n) - 0.5) / n)
+        ramps.append(r)
+    return ramps
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def tile_windows(grid):
+    """Each tile's blending weights, (height, width), adding up to 1 at every pixel."""
+    (w, h), (width, height) = grid.tile, grid.shape
+    raw = [np.outer(ry, rx) for ry in tile_ramps(grid.ys, h) for rx in tile_ramps(grid.xs, w)]
+    total = np.zeros((height, width))
+    for (x0, y0, x1, y1), r in zip(grid.regions(), raw):
+        total[y0:y1, x0:x1] += r
+    return [r / total[y0:y1, x0:x1] for (x0, y0, x1, y1), r in zip(grid.regions(), raw)]
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def crop(X, region):
+    """The part of a batch of images X inside region = (x0, y0, x1, y1)."""
+    x0, y0, x1, y1 = region
+    return X[:, :, y0:y1, x0:x1]
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def tiled_grams(features, style_X, grid):
+    """Gram matrices of the style layers of image style_X, from the tiles of a grid without
+    overlap, weighted by their positions: the whole image's, one tile in memory at a time."""
+    sums, positions = None, None
+    for region in grid.regions():
+        styles_Y = features(crop(style_X, region))[1]
+        n = [Y.shape[2] * Y.shape[3] for Y in styles_Y]
+        part = [d2l.gram(Y) * k for Y, k in zip(styles_Y, n)]
+        sums = part if sums is None else [a + b for a, b in zip(sums, part)]
+        positions = n if positions is None else [a + b for a, b in zip(positions, n)]
+    return [s / k for s, k in zip(sums, positions)]
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+class TiledObjective:
+    """Objective for an image in tiles: f(X) -> (the tiles' mean loss, the gradient blended by
+    the tiles' windows). contents_Y: each tile's content features; the Gram targets are shared."""
+
+    def __init__(self, loss, grid, contents_Y, styles_Y_gram, ctx):
+        self.loss, self.grid = loss, grid
+        self.targets = [d2l.loss_targets(Y, styles_Y_gram) for Y in contents_Y]
+        self.windows = [nd.array(w[None, None], ctx=ctx) for w in tile_windows(grid)]
+        self.history, self.start = [], None
+
+    def __call__(self, X):
+        if self.start is None:
+            self.start = time.perf_counter()
+        grad, totals = nd.zeros_like(X), np.zeros(4)
+        for region, targets, window in zip(self.grid.regions(), self.targets, self.windows):
+            x0, y0, x1, y1 = region
+            tile = crop(X, region)
+            tile.attach_grad()
+            with autograd.record():
+                losses = self.loss(tile, *targets)
+            losses[-1].backward()
+            grad[:, :, y0:y1, x0:x1] += nd.broadcast_mul(tile.grad, window)
+            totals += [float(l.asscalar()) for l in losses]
+        values = list(totals / len(self.grid))
+        self.history.append([time.perf_counter() - self.start] + values)
+        return values[-1], grad
+
+
+# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
+def seam_ratio(img, grid):
+    """Mean |difference of neighbouring pixels| across the tiles' borders over that across
+    all columns and rows of img (a PIL image or an array): about 1 when no seam shows."""
+    a = np.asarray(img, dtype=np.float64)
+    dx = np.abs(np.diff(a, axis=1)).mean(axis=(0, 2))  # between column j and j + 1
+    dy = np.abs(np.diff(a, axis=0)).mean(axis=(1, 2))
+    (w, h), (width, height) = grid.tile, grid.shape
+    cols = sorted({x - 1 for x in grid.xs if x > 0} | {x + w - 1 for x in grid.xs if x + w < width})
+    rows = sorted({y - 1 for y in grid.ys if y > 0} | {y + h - 1 for y in grid.ys if y + h < height})
+    borders = np.concatenate([dx[cols], dy[rows]])
+    return float(borders.mean() / np.concatenate([dx, dy]).mean())

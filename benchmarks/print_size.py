@@ -57,13 +57,13 @@ def main(argv=None):
     report = {'machine': runtime.machine(), 'versions': runtime.versions(),
               'size': list(img.size), 'process_seconds': wall,
               'peak_gb': int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9,
-              'tiles': len(g), 'tile': list(g.tile), 'seam_ratio': d2l.seam_ratio(img, g),
+              'tiles': len(g), 'tile': list(g.tile), 'seam_ratio': d2l.seam_ratio(img, g) if len(g) > 1 else None,
               'crop_box': [left, top, left + CROP[0], top + CROP[1]],
               'stages': record['stages'], 'elapsed_seconds': record['elapsed_seconds'],
               'losses': record['losses']}
     write_json(args.out / 'print_size.json', report)
     print(f"{img.width}x{img.height}: {wall:.0f} s, peak {report['peak_gb']:.2f} GB, "
-          f"{len(g)} tiles at the last stage, seam ratio {report['seam_ratio']:.3f}")
+          f"{len(g)} tiles at the last stage, seam ratio {report['seam_ratio']}")
 
 
 if __name__ == '__main__':

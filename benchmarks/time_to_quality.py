@@ -17,6 +17,10 @@ The reference quality of a pair is the best of the strategies' final scores; a s
 reaches it when its style and texture are within ``TOLERANCE`` of the reference's and its
 content is no worse than the reference's plus the same tolerance. The feed-forward network of
 chapter 5 is a single point (one forward pass) for the painting it was trained on.
+Each pair also records ``step_seconds``, one of chapter 2's hybridized steps on the whole
+image at the final size, timed in the same run: a strategy's time over it is a count of
+full-size steps, which carries over to another machine (``--append --steps-only`` adds it to
+stored results).
 Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them.
 """
 import argparse
@@ -52,13 +56,15 @@ class Strategy:
     init: str = 'content'
     minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
     first_pair_only: bool = False
+    lr: float = None  # Adam's learning rate (L-BFGS has none); None: the preset's
 
     def argv(self, size):
         if not self.steps:
             return ['--size', str(size)]
         sizes = [max(32, round(size * s)) for s in self.sizes]
         return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
-                '--optimizer', self.optimizer, '--init', self.init]
+                '--optimizer', self.optimizer, '--init', self.init,
+                *(['--lr', str(self.lr)] if self.lr else [])]
 
     def iterations(self, size, photo_size):
         """How many iterations the run makes in all."""
@@ -77,11 +83,13 @@ def pyramid(stages, scale=2 ** 0.5):
 STRATEGIES = [
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
+    # the plan with a third of the preset's learning rate (0.3) for Adam on its tiled last stage
+    Strategy('plan, gentler last stage', pyramid(5), (100, 50, 25, 12, 10), 'lbfgs', lr=0.1),
     # a coarser pyramid: twice as large per stage, a quarter of the iterations
     Strategy('three-stage pyramid', (0.25, 0.5, 1.0), (100, 25, 10), 'lbfgs'),
     # the plan's pyramid with twice the iterations at every stage but the last: the long run
     Strategy('longer pyramid', pyramid(5), (200, 100, 50, 24, 12), 'lbfgs', minutes=16),
-    # chapter 1: 300x200 then 1200x800, as in the full profile (500 and 300 steps of Adam)
+    # chapter 1's recipe as d2l publishes it: 300x200 then 1200x800, 500 and 300 steps of Adam
     Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=4, first_pair_only=True),
     # the plan's pyramid from noise instead of the photograph
     Strategy('pyramid from noise', pyramid(5), (100, 50, 25, 12, 10), 'lbfgs', 'noise',
@@ -211,12 +219,23 @@ def summarise(pair):
     return pair
 
 
+def step_seconds(shape, repeats=3):
+    """Median seconds of one of chapter 2's hybridized steps on the whole image at ``shape``:
+    the unit that carries the strategies' times to another machine."""
+    import statistics
+    from style_step import mxnet_step, seconds
+    step = mxnet_step('hybridized', tuple(shape))
+    step()  # builds the graph
+    return statistics.median(seconds(step, repeats))
+
+
 def measure_pair(photo, painting, size, strategies, scale_steps, keep):
     from d2lstyle.images import read_image, stage_shape
     content_img, style_img = read_image(ROOT / 'img' / photo), read_image(ROOT / 'img' / painting)
     shape = stage_shape(content_img.size, size)
     judge = Judge(content_img, style_img, shape)
-    pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': []}
+    pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': [],
+            'step_seconds': step_seconds(shape)}
     for strategy in strategies:
         print(f'{photo} + {painting}, {strategy.name}: running', flush=True)
         with tempfile.TemporaryDirectory() as tmp:
@@ -257,6 +276,8 @@ def main(argv=None):
     parser.add_argument('--append', action='store_true',
                         help='add the runs to those --out holds (replacing runs of the same '
                              'strategy), on the same machine')
+    parser.add_argument('--steps-only', action='store_true',
+                        help="with --append: only time one full-size step of each pair's")
     args = parser.parse_args(argv)
     strategies = [s for s in STRATEGIES if not args.strategies or s.name in args.strategies]
     if args.keep:
@@ -269,6 +290,13 @@ def main(argv=None):
         if report['machine'] != runtime.machine() or report['size'] != args.size:
             raise SystemExit(f"--append: {args.out} was measured on {report['machine']} at "
                              f"{report['size']} pixels; run the whole benchmark here instead")
+    if args.steps_only:
+        if not args.append:
+            parser.error('--steps-only adds to what --out holds: give --append too')
+        for pair in report['pairs']:
+            pair['step_seconds'] = step_seconds(pair['shape'])
+        write_json(args.out, report)
+        return
     later = [s for s in strategies if not s.first_pair_only]
     for k, (photo, painting) in enumerate(PAIRS[:args.pairs]):
         pair = measure_pair(photo, painting, args.size, later if k else strategies,

@@ -36,6 +36,20 @@ def devices(name, count):
     return [mx.cpu(i) for i in range(count)]
 
 
+M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
+
+
+def allocate_large_blocks_apart(threshold=1 << 20):
+    """Make glibc serve blocks of ``threshold`` bytes and more with mmap, so that freeing
+    one gives it back to the system. glibc raises its threshold (up to 32 MB) each time such
+    a block is freed, after which a stage's feature maps land on the heap, where freed blocks
+    of one stage's sizes stay reserved through the next; a fixed threshold stops that."""
+    try:
+        ctypes.CDLL('libc.so.6').mallopt(M_MMAP_THRESHOLD, threshold)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 def release_memory():
     """Give the memory of arrays freed so far back to the system. MXNet's CPU arrays come from
     the C allocator, and glibc keeps freed blocks for reuse; blocks of one stage's sizes fit no

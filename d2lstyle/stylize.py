@@ -36,6 +36,7 @@ class Diverged(Exception):
 
 def stylize(args):
     """Run the command whose options ``cli`` checked; return its exit code."""
+    runtime.allocate_large_blocks_apart()
     return Run(args, presets.from_options(args)).run()
 
 
@@ -173,6 +174,10 @@ class Run:
                 adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
                 bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
                 d2l.gradient_descent(f, X, adam, stage.iterations, bounds=bounds)
+        # Gluon's name scopes leave in each layer of the network the scope of the block that
+        # last called it (MXNet 1.9 never resets _BlockScope._old_scope), and with it that
+        # block: this stage's loss, and the memory of its graph, through the next stage
+        self.net.apply(lambda block: setattr(block._scope, '_old_scope', None))
 
     def stage_objective(self, content_X, g):
         """Chapter 3's Objective for a stage in one piece; a TiledObjective for one in tiles."""

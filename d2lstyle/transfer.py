@@ -54,6 +54,7 @@ def load(model, ctx):
 
 def transform(args):
     """The transform command: one photograph through a trained network."""
+    runtime.allocate_large_blocks_apart()
     ctx = runtime.device(args.device)
     model = load(args.model, ctx)
     img = read_image(args.input)

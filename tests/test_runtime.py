@@ -1,6 +1,8 @@
 """What the commands and benchmarks share at run time (d2lstyle.runtime): devices and records."""
 import json
 import os
+import subprocess
+import sys
 
 import mxnet as mx
 import pytest
@@ -37,3 +39,30 @@ def test_a_record_says_what_ran_where_with_which_versions(tmp_path):
     write_json(path, record)  # a path becomes text; the folder is made
     assert json.loads(path.read_text())['settings'] == {'output': str(tmp_path / 'o.png')}
     assert not list(path.parent.glob('.*.part'))
+
+
+FREE_HALF = '''
+import sys
+import numpy as np
+from d2lstyle import runtime
+if sys.argv[1] == 'apart':
+    runtime.allocate_large_blocks_apart()
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * 4096
+first = np.ones(1 << 19)  # 4 MB, freed: glibc then raises its threshold past 2 MB
+del first
+blocks = [np.ones(1 << 18) for _ in range(100)]  # 100 blocks of 2 MB
+before = rss()
+del blocks[::2]  # every other block: holes in the heap that trimming cannot return
+print((before - rss()) / 2**20)
+'''
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/self/statm'), reason='needs Linux /proc')
+def test_large_blocks_freed_go_back_to_the_system_between_stages():
+    def freed_mb(mode):
+        out = subprocess.run([sys.executable, '-c', FREE_HALF, mode], capture_output=True,
+                             text=True, check=True).stdout
+        return float(out)
+    assert freed_mb('default') < 10  # glibc keeps the holes: what made the stages' peaks add up
+    assert freed_mb('apart') > 90    # the 50 freed blocks of 2 MB, returned

@@ -1,5 +1,6 @@
 """d2lstyle stylize (d2lstyle.stylize): real runs at a tiny size, on the CPU and on a stand-in
 GPU; what a run writes, and how it stops."""
+import gc
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ from PIL import Image
 
 from d2lstyle import cli, memory, plan, weights
 from d2lstyle import mxnet as d2l
+from d2lstyle import stylize as stylize_command
 from d2lstyle.stylize import grid
 from d2lstyle.stylize import original_colors
 
@@ -90,6 +92,20 @@ def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsy
     assert [s['size'] for s in record['stages']] == [48, 68, 96]
     assert [e['stage'] for e in record['losses']] == [1] * 6 + [2] * 3 + [3] * 2
     assert Image.open(out).size == (96, 72)
+
+
+def test_a_finished_stage_leaves_no_loss_block_holding_its_memory(tmp_path, monkeypatch):
+    runs = []
+    finish = stylize_command.Run.finish
+    monkeypatch.setattr(stylize_command.Run, 'finish',
+                        lambda self, *args: (runs.append(self), finish(self, *args))[1])
+    assert stylize(CONTENT, STYLE, '-o', tmp_path / 'o.png', '--size', '48', '64',
+                   '--iterations', '2') == 0
+    gc.collect()
+    # the run, and with it the network, is still alive; its stages' loss blocks must not be
+    # (each holds the memory of its graph at its stage's size)
+    net = runs[0].net
+    assert not [o for o in gc.get_objects() if isinstance(o, d2l.StyleLoss) and o.net is net]
 
 
 def test_original_colors_keep_the_contents_chroma():

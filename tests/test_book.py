@@ -127,6 +127,11 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site):
     sparse, bound, growing = (float(v) for v in bounds.groups())
     assert sparse == pytest.approx(3.16, abs=0.01)  # Kingma and Ba's (1 - beta1) / sqrt(1 - beta2)
     assert sparse < 0.99 * bound <= growing <= bound  # a growing gradient comes close to the bound
+    # the stored print-size run, with its tiles and seam measure
+    assert re.search(r'\d+x\d+ in \d+ minutes .*peak memory [\d.]+ GB; last stage in \d+ '
+                     r'tiles of \d+x\d+, seam ratio [\d.]+', text)
+    assert re.search(r'the plan \(.*\) took [\d.]+ minutes from start to saved image: the time '
+                     r'of \d+ full-size steps', text)
 
 
 def test_chapter_4_runs_every_preset_and_judges_them(site):

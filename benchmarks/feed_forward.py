@@ -7,10 +7,10 @@ Both make a 1200x800 image of the Tübingen photograph in the style of *The Star
 * feed-forward: one pass of the shipped model (chapter 5), median of ``--repeats`` after one
   call that builds the graph;
 * optimisation: chapter 1's recipe as d2l publishes it (``RECIPE``: 500 steps at 300x200,
-  then 300 at 1200x800), each step timed with chapter 2's hybridized StyleLoss (the faster of the book's
-  two steps, which makes the comparison harder for the network). A few steps of each stage are
-  timed, and their median multiplied by the stage's step count: running all 800 steps would
-  take most of an hour and measure the same step again.
+  then 300 at 1200x800), each step timed with chapter 2's hybridized StyleLoss (the faster of
+  the book's two steps, which makes the comparison harder for the network). A few steps of
+  each stage are timed, and their median multiplied by the stage's step count: running all 800
+  steps would take most of an hour and measure the same step again.
 
 Writes ``benchmarks/feed_forward.json`` and prints the ratio.
 """

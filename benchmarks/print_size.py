@@ -32,6 +32,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', type=int, default=2400)
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks')
+    parser.add_argument('--conditions', default='on a quiet machine',
+                        help='how the machine was shared while the run was timed (recorded)')
     args = parser.parse_args(argv)
     from d2lstyle import mxnet as d2l
     from d2lstyle import runtime
@@ -56,6 +58,7 @@ def main(argv=None):
     save_image(img.resize((1200, round(1200 * img.height / img.width))), args.out / 'print_size.jpg')
     report = {'machine': runtime.machine(), 'versions': runtime.versions(),
               'size': list(img.size), 'process_seconds': wall,
+              'conditions': args.conditions,
               'peak_gb': int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9,
               'tiles': len(g), 'tile': list(g.tile), 'seam_ratio': d2l.seam_ratio(img, g) if len(g) > 1 else None,
               'crop_box': [left, top, left + CROP[0], top + CROP[1]],

@@ -18,7 +18,7 @@ reaches it when its style and texture are within ``TOLERANCE`` of the reference'
 content is no worse than the reference's plus the same tolerance. The feed-forward network of
 chapter 5 is a single point (one forward pass) for the painting it was trained on.
 Each pair also records ``step_seconds``, one of chapter 2's hybridized steps on the whole
-image at the final size, timed in the same run: a strategy's time over it is a count of
+image at the final size, timed on the same machine: a strategy's time over it is a count of
 full-size steps, which carries over to another machine (``--append --steps-only`` adds it to
 stored results).
 Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them.

@@ -22,6 +22,14 @@ BUILD = '_build'
 BENCHMARKS = 'benchmarks'  # the stored results of benchmarks/*.py, which chapters show
 
 
+RESULT_TYPES = ('*.json', '*.jpg', '*.png')  # what a benchmark stores for the chapters to show
+
+
+def stored_results(root=ROOT):
+    """The results the benchmarks stored and the chapters read: figures and pictures."""
+    return sorted(p for pattern in RESULT_TYPES for p in (Path(root) / BENCHMARKS).glob(pattern))
+
+
 class BuildError(Exception):
     """A build that cannot go on; the message says which file and what went wrong."""
 

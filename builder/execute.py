@@ -17,7 +17,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-from builder import BENCHMARKS, BUILD, IMG, ROOT, BuildError, write_atomic
+from builder import BUILD, IMG, ROOT, BuildError, stored_results, write_atomic
 from builder.notebooks import find_chapters
 from builder.package import package_files, saved_cells
 
@@ -33,7 +33,7 @@ def key_files(root=ROOT):
     instead, so editing a late chapter's #@save cell does not re-run the early ones.
     """
     images = sorted(p for p in (Path(root) / IMG).rglob('*') if p.is_file())
-    results = sorted((Path(root) / BENCHMARKS).glob('*.json'))
+    results = stored_results(root)
     return package_files(root, generated=False) + images + results  # chapter 5 shows models
 
 

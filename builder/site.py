@@ -17,7 +17,7 @@ import nbformat
 from PIL import Image
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
-from builder import ASSETS, BENCHMARKS, CHAPTERS, IMG, PACKAGE, ROOT, write_atomic
+from builder import ASSETS, CHAPTERS, IMG, PACKAGE, ROOT, stored_results, write_atomic
 from builder.notebooks import find_chapters, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
@@ -289,7 +289,7 @@ def book_files(root=ROOT):
     files += [(p.relative_to(root).as_posix(), p) for p in
               find_chapters(folder=root / CHAPTERS) + package_files(root)
               + sorted(p for p in (root / IMG).rglob('*') if p.is_file())
-              + sorted((root / BENCHMARKS).glob('*.json'))]
+              + stored_results(root)]
     return [(f'{BOOK_FOLDER}/{name}', path) for name, path in files if path.exists()]
 
 

@@ -55,13 +55,17 @@ def stylize_runs(sizes, out):
 
 
 def transform_runs(sizes, out):
+    """Photographs above memory.TRANSFORM_TILE_MEGAPIXELS pass in tiles."""
+    from d2lstyle.transfer import pass_megapixels, photo_tiles
     for size in sizes:
         photo = out / f'photo_{size}.png'
         Image.open(PHOTO).resize((size, size * 2 // 3)).save(photo)
+        image, grid = size * (size * 2 // 3) / 1e6, photo_tiles(size, size * 2 // 3)
         start = time.perf_counter()
         gb = peak_gb(['transform', '--model', 'starry_night', photo, out / 'out.png'])
-        yield {'command': 'transform', 'size': size, 'megapixels': size * (size * 2 // 3) / 1e6,
-               'peak_gb': gb, 'seconds': time.perf_counter() - start}
+        yield {'command': 'transform', 'size': size,
+               'megapixels': pass_megapixels(grid) if grid else image,
+               'image_megapixels': image, 'peak_gb': gb, 'seconds': time.perf_counter() - start}
 
 
 def train_runs(crops, out):

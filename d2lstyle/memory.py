@@ -21,6 +21,9 @@ from . import D2lStyleError
 # by OVERLAP pixels, across which their gradients are blended.
 TILE_MEGAPIXELS = 0.6
 OVERLAP = 64
+# A photograph above this many megapixels passes through a transform network in tiles of at
+# most this size with their margins (d2lstyle.transform_tiles): 2400x1600 passes whole.
+TRANSFORM_TILE_MEGAPIXELS = 4.0
 # MXNet keeps the element count of an array in a signed 32-bit integer.
 MAX_ELEMENTS = 2 ** 31 - 1
 GB = 1e9
@@ -41,11 +44,12 @@ class Model:
 
 
 # stylize: megapixels of the largest pass (a stage, or its largest tile, or the style image's)
-# and of the whole largest stage; transform: of the photograph; train: of one step's crops
+# and of the whole largest stage; transform: of the photograph (or of its largest tile,
+# and of the photograph); train: of one step's crops
 # (crop x crop x batch size).
 MODELS = {
     'stylize': Model(base_gb=0.8, gb_per_megapixel=4.6, gb_per_image_megapixel=0.2),
-    'transform': Model(base_gb=0.45, gb_per_megapixel=0.75),
+    'transform': Model(base_gb=0.45, gb_per_megapixel=0.75, gb_per_image_megapixel=0.1),
     'train': Model(base_gb=0.75, gb_per_megapixel=10.5),
 }
 

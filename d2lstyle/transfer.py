@@ -16,6 +16,7 @@ from . import D2lStyleError, memory, presets, runtime
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import read_image, save_image
+from .transform_tiles import ALIGN, TiledTransform, tiles
 from .weights import load_vgg, sha256
 
 MODELS = Path(__file__).parent / 'models'  # the models the package ships
@@ -42,31 +43,52 @@ def model_prefix(model):
     return prefix
 
 
-def load(model, ctx):
+def load(model, ctx, tile_megapixels=None):
+    """--model as a function from a PIL image to its result: in one pass, or in tiles of at
+    most ``tile_megapixels`` with the same result (d2lstyle.transform_tiles)."""
     prefix = model_prefix(model)
     try:
-        return d2l.load_model(prefix, ctx)
+        if tile_megapixels:
+            return TiledTransform(prefix, ctx, tile_megapixels)
+        net = d2l.load_model(prefix, ctx)
     except (mx.MXNetError, ValueError, AssertionError) as err:  # JSONDecodeError is a ValueError
         raise D2lStyleError(f'--model {model}: {prefix}-symbol.json or -0000.params is not a '
                             f'network that d2lstyle train exported ({str(err).splitlines()[0]}); '
                             'export it again') from None
+    return lambda img: d2l.stylize_photo(net, img, ctx)
 
 
 def transform(args):
-    """The transform command: one photograph through a trained network."""
+    """The transform command: one photograph through a trained network, in tiles if it is
+    larger than memory.TRANSFORM_TILE_MEGAPIXELS."""
     runtime.allocate_large_blocks_apart()
     ctx = runtime.device(args.device)
-    model = load(args.model, ctx)
     img = read_image(args.input)
     w, h = img.size
+    grid = photo_tiles(w, h)
     fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
-    memory.check_fits('transform', w * h / 1e6, f'{args.input} ({w}x{h})',
+    memory.check_fits('transform', pass_megapixels(grid) if grid else w * h / 1e6,
+                      f'{args.input} ({w}x{h})',
                       f'downscale it first (a long side of at most about {fits} fits now)'
-                      if fits else 'free some memory first', ctx)
+                      if fits else 'free some memory first', ctx, image_megapixels=w * h / 1e6)
+    stylize_photo = load(args.model, ctx, memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
     start = time.perf_counter()
-    save_image(d2l.stylize_photo(model, img, ctx), args.output)
-    print(f'{args.output}: {img.size[0]}x{img.size[1]} in {time.perf_counter() - start:.2f} s')
+    save_image(stylize_photo(img), args.output)
+    print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s'
+          + (f' (in {len(grid)} tiles)' if grid else ''))
     return 0
+
+
+def photo_tiles(width, height):
+    """The tiles a photograph passes through a transform network in; None if it passes whole."""
+    if width * height <= memory.TRANSFORM_TILE_MEGAPIXELS * 1e6:
+        return None
+    return tiles(width + -width % ALIGN, height + -height % ALIGN, memory.TRANSFORM_TILE_MEGAPIXELS)
+
+
+def pass_megapixels(grid):
+    """Megapixels of the largest tile of ``grid``, margins included."""
+    return max((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in (tile.box for tile in grid)) / 1e6
 
 
 def check_training_plan(args, style_size, ctx):

@@ -4,9 +4,10 @@ import json
 
 import mxnet as mx
 import numpy as np
+import pytest
 from PIL import Image
 
-from d2lstyle import cli, transfer, weights
+from d2lstyle import cli, memory, transfer, transform_tiles, weights
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
@@ -93,3 +94,67 @@ def test_train_on_two_gpus_then_transform_on_one(loaded_on, tmp_path):
     assert cli.main(['transform', '--model', str(model), str(CONTENT), str(out),
                      '--device', 'gpu']) == 0
     assert Image.open(out).size == Image.open(CONTENT).size
+
+
+# ---- a photograph too large for one pass: in tiles, with the one pass's result -------------
+
+def one_pass_and_tiled(model, img, max_megapixels, ctx=mx.cpu()):
+    prefix = transfer.model_prefix(model)
+    whole = transfer.load(model, ctx)(img)
+    tiled = transform_tiles.TiledTransform(prefix, ctx, max_megapixels)(img)
+    return np.asarray(whole, dtype=float), np.asarray(tiled, dtype=float)
+
+
+@pytest.mark.parametrize('model', ['starry_night', 'starry_night_batchnorm'])
+def test_tiles_give_the_one_pass_result(model):
+    img = Image.open(CONTENT).convert('RGB').resize((402, 298))  # sides not multiples of 4
+    grid = transform_tiles.tiles(404, 300, 0.06)
+    assert len(grid) >= 4
+    whole, tiled = one_pass_and_tiled(model, img, 0.06)
+    assert np.abs(whole - tiled).max() <= 1  # a grey level of rounding: no seam anywhere
+
+
+def test_tiles_cover_the_image_once_on_the_network_grid():
+    for width, height, megapixels in [(404, 300, 0.06), (4800, 3200, 4), (1200, 96, 0.05)]:
+        grid = transform_tiles.tiles(width, height, megapixels)
+        covered = np.zeros((height, width), int)
+        for tile in grid:
+            x0, y0, x1, y1 = tile.core
+            covered[y0:y1, x0:x1] += 1
+            bx0, by0, bx1, by1 = tile.box
+            assert (bx1 - bx0) * (by1 - by0) <= megapixels * 1e6
+            assert all(v % transform_tiles.ALIGN == 0 for v in tile.box + tile.core)
+            for inner, outer, edge in [(x0, bx0, 0), (y0, by0, 0), (x1, bx1, width), (y1, by1, height)]:
+                assert outer == edge or abs(inner - outer) == transform_tiles.MARGIN
+        assert (covered == 1).all()
+
+
+def test_tiles_without_margins_or_whole_image_statistics_show_their_seams(monkeypatch):
+    """The check above can fail: cut edges without margins, or tiles normalised by their own
+    statistics, change the result by far more than rounding."""
+    img = Image.open(CONTENT).convert('RGB').resize((400, 300))
+    tiles = transform_tiles.tiles
+    monkeypatch.setattr(transform_tiles, 'tiles', lambda *a: tiles(*a, margin=0))
+    whole, tiled = one_pass_and_tiled('starry_night', img, 0.03)
+    assert np.abs(whole - tiled).max() > 50
+    monkeypatch.undo()
+    one_tile = transfer.load('starry_night', mx.cpu())
+    left, right = (one_tile(img.crop((x, 0, x + 200, 300))) for x in (0, 200))
+    own = np.concatenate([np.asarray(left, float), np.asarray(right, float)], axis=1)
+    assert np.abs(whole - own).mean() > 5  # grey levels on average, against under 0.01
+
+
+def test_transform_passes_a_large_photograph_in_tiles(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(memory, 'TRANSFORM_TILE_MEGAPIXELS', 0.06)
+    out = tmp_path / 'out.png'
+    assert cli.main(['transform', '--model', 'starry_night', str(HELD_OUT), str(out)]) == 0
+    assert ' tiles)' in capsys.readouterr().out
+    whole = transfer.load('starry_night', mx.cpu())(Image.open(HELD_OUT).convert('RGB'))
+    assert np.abs(np.asarray(whole, float) - np.asarray(Image.open(out), float)).max() <= 1
+    (tmp_path / 'bad-symbol.json').write_text(transfer.model_prefix('starry_night')
+                                              .with_name('starry_night-symbol.json').read_text())
+    params = mx.nd.load(str(transfer.MODELS / 'starry_night-0000.params'))
+    mx.nd.save(str(tmp_path / 'bad-0000.params'), dict(list(params.items())[1:]))
+    refused(capsys, ['transform', '--model', str(tmp_path / 'bad'), str(HELD_OUT),
+                     str(tmp_path / 'o.png')], 'bad-symbol.json', 'no values for', 'export it again')
+    assert not (tmp_path / 'o.png').exists()

@@ -161,6 +161,17 @@ def test_chapter_4_runs_every_preset_and_judges_them(site):
         scores = {layer: rows[f'content {layer}'] for layer in ('conv4_2', 'conv4_4', 'conv5_2')}
         index = 0 if column == 'photograph' else 1
         assert closest.group(1) == min(scores, key=lambda layer: scores[layer][index])
+    # the essay's conv5_2 against the two others, by dominance in the printed (rounded) scores
+    for other in ('conv4_2', 'conv4_4'):
+        verdict = re.search(rf'^conv5_2 against {other}: (.+)$', text, re.M)
+        assert verdict, other
+        a, b = rows['content conv5_2'][:2], rows[f'content {other}'][:2]
+        if a[0] < b[0] and a[1] < b[1]:
+            assert verdict.group(1) == 'closer to both images'
+        elif a[0] > b[0] and a[1] > b[1]:
+            assert verdict.group(1) == 'further from both images'
+        elif (a[0] - b[0]) * (a[1] - b[1]) < 0:
+            assert verdict.group(1) == 'closer to one image, further from the other'
     # the converted TensorFlow 1 settings are printed from the code that converts them
     assert re.search(r"^gatys-tf1: Adam's learning rate 0\.03\d\d, epsilon", text, re.M)
     assert re.search(r'^its noise: deviation 0\.\d+ in normalised units', text, re.M)

@@ -17,6 +17,8 @@ MATHJAX_URL = f'{MATHJAX}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
 FOLD_LINES = 30  # a longer text output is folded under a summary
 # A relative src: no scheme (http:, data:), so a file beside the notebook
 IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^":]+)(")')
+# A link from one chapter to another: to its notebook in Jupyter, to its page on the site
+CHAPTER_LINK = re.compile(r'(<a\b[^>]*?\bhref=")(\d+_[\w-]+)\.ipynb([#"])')
 
 
 def chapter_html(nb, path, title, frame=None):
@@ -25,7 +27,7 @@ def chapter_html(nb, path, title, frame=None):
                             extra_template_basedirs=[str(ASSETS / 'templates')])
     d2l = dict({'sidebar': '', 'nav': '', 'needs': ''}, **(frame or {}), fold_lines=FOLD_LINES)
     body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}, 'd2l': d2l})
-    return embed_images(body, path)
+    return embed_images(CHAPTER_LINK.sub(r'\1\2.html\3', body), path)
 
 
 def embed_images(body, path):

@@ -72,7 +72,7 @@ LAYERS = [
     ('build', 'd2lstyle.__main__', 'benchmarks'),
     ('builder', 'd2lstyle.cli'),
     ('d2lstyle.stylize', 'd2lstyle.transfer'),
-    ('d2lstyle.runtime',),
+    ('d2lstyle.runtime', 'd2lstyle.transform_tiles'),
     ('d2lstyle.mxnet',),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
      'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin'),

@@ -3,14 +3,14 @@
 PYTHON ?= $(shell for p in python3.11 python3.10 python3; do \
     command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 11))' 2>/dev/null \
     && echo $$p && break; done)
-PROFILE ?= quick
+PROFILE ?=  # empty: book.toml's profile
 VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: book test weights browser clean
 
 book: weights
-	$(PY) build.py --profile $(PROFILE)
+	$(PY) build.py $(if $(strip $(PROFILE)),--profile $(PROFILE))
 
 test: weights browser
 	$(PY) -m pytest $(PYTEST_ARGS)

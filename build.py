@@ -28,13 +28,11 @@ import time
 from pathlib import Path
 
 from builder import BUILD, CHAPTERS, PACKAGE, ROOT, BuildError
+from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
 from builder.notebooks import find_chapters, pages_of, strip
 from builder.package import GENERATED, save_code
 from builder.site import render
-
-PROFILES = ('quick', 'full')
-
 
 def parse(argv=None, root=ROOT):
     parser = argparse.ArgumentParser(
@@ -42,9 +40,9 @@ def parse(argv=None, root=ROOT):
     parser.add_argument('chapters', nargs='*', metavar='CHAPTER',
                         help='chapters to execute and render, by name, number or path '
                              '(default: all); the contents still list every chapter')
-    parser.add_argument('--profile', choices=PROFILES,
-                        default=os.environ.get('D2LSTYLE_PROFILE', 'quick'),
-                        help='how long the chapters train (default: $D2LSTYLE_PROFILE or quick)')
+    parser.add_argument('--profile', choices=PROFILES, default=os.environ.get('D2LSTYLE_PROFILE'),
+                        help='how long the chapters train (default: $D2LSTYLE_PROFILE, else '
+                             f"{CONFIG}'s profile, else quick)")
     parser.add_argument('--out', type=Path, default=Path(root) / BUILD / 'site',
                         help='site folder (default: _build/site)')
     parser.add_argument('--timeout', type=int, default=DEFAULT_TIMEOUT, metavar='SECONDS',
@@ -63,7 +61,7 @@ def parse(argv=None, root=ROOT):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: run at least one chapter at a time')
-    if args.profile not in PROFILES:  # argparse checks choices given, not the default
+    if args.profile not in (*PROFILES, None):  # argparse checks choices given, not the default
         parser.error(f'D2LSTYLE_PROFILE={args.profile!r}: choose one of {", ".join(PROFILES)}')
     return args
 
@@ -77,8 +75,11 @@ def strip_all(paths):
 def build(args, root=ROOT):
     """Run what ``args`` ask for on the book in ``root``; the site's index.html, if any."""
     start = time.monotonic()
-    everything = find_chapters(folder=Path(root) / CHAPTERS)
-    paths = find_chapters(args.chapters, Path(root) / CHAPTERS)
+    book = load_book(root)
+    everything = find_chapters(folder=Path(root) / CHAPTERS)  # the package has all their code
+    listed = chapter_paths(book, root)
+    paths = find_chapters(args.chapters, Path(root) / CHAPTERS, order=listed)
+    profile = args.profile or book.profile
     if args.strip:
         strip_all(paths)
     for path in save_code(everything, Path(root) / PACKAGE / GENERATED):
@@ -86,13 +87,21 @@ def build(args, root=ROOT):
         print(f'{done} {path.relative_to(root).as_posix()}', flush=True)
     if args.save_only or args.strip:
         return None
-    runs = asyncio.run(execute_many(paths, args.profile, None, args.timeout, root, args.jobs,
+    runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
                                     args.stand_in_gpus))
     rendering = time.monotonic()
-    index = render(runs, args.out, pages_of(everything), root)
+    index = render(runs, args.out, pages_of(listed), root, book)
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
+    print(publishing(args.out, book))
     return index.resolve()
+
+
+def publishing(out, book):
+    """How to publish the site, in one line."""
+    where = f' at {book.base_url}' if book.base_url else ''
+    return (f'to publish: copy the folder {out} as it is to a static web host{where}; every link '
+            'in it is relative, so it works under any address and in any subfolder')
 
 
 def main(argv=None, root=ROOT):

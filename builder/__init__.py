@@ -1,5 +1,6 @@
 """The builder of the book, which build.py runs; one module for each concern of a build.
 
+``config``: book.toml, the book's title, chapters and settings;
 ``notebooks``: the chapters, their titles, notebooks kept without outputs;
 ``package``: d2lstyle/mxnet/, generated from the chapters' ``#@save`` cells;
 ``execute``: running the chapters, each in its kernel, cached;

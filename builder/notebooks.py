@@ -7,9 +7,10 @@ import nbformat
 from builder import CHAPTERS, ROOT, BuildError, write_atomic
 
 
-def find_chapters(names=(), folder=ROOT / CHAPTERS):
-    """Chapter notebooks in reading order; or those named by stem, file name, path or number."""
-    found = sorted(Path(folder).glob('[0-9]*.ipynb'))
+def find_chapters(names=(), folder=ROOT / CHAPTERS, order=None):
+    """Chapter notebooks in reading order (``order``, by default every one in ``folder`` by
+    name); or those of them named by stem, file name, path or number."""
+    found = list(order) if order is not None else sorted(Path(folder).glob('[0-9]*.ipynb'))
     chosen = []
     for name in names:
         stem = Path(name).stem
@@ -17,10 +18,11 @@ def find_chapters(names=(), folder=ROOT / CHAPTERS):
                  or (stem.isdigit() and number_of(p).isdigit()
                      and int(stem) == int(number_of(p)))]  # '3' names 03_...
         if not match:
-            raise BuildError(f'no chapter {name!r} in {folder}; the chapters are '
+            where = 'among the book\'s chapters' if order is not None else f'in {folder}'
+            raise BuildError(f'no chapter {name!r} {where}; the chapters are '
                              + (', '.join(p.stem for p in found) or 'none'))
         chosen += [p for p in match if p not in chosen]
-    return sorted(chosen) if names else found
+    return [p for p in found if p in chosen] if names else found
 
 
 def number_of(path):

@@ -1,6 +1,7 @@
 """A chapter's page: nbconvert's HTML of the executed notebook in the book's template, with
 the images it points to embedded and long text outputs folded (by the template)."""
 import base64
+import copy
 import html
 import mimetypes
 import re
@@ -17,8 +18,8 @@ MATHJAX_URL = f'{MATHJAX}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
 FOLD_LINES = 30  # a longer text output is folded under a summary
 # A relative src: no scheme (http:, data:), so a file beside the notebook
 IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")([^":]+)(")')
-# A link from one chapter to another: to its notebook in Jupyter, to its page on the site
-CHAPTER_LINK = re.compile(r'(<a\b[^>]*?\bhref=")(\d+_[\w-]+)\.ipynb([#"])')
+# A markdown link from one chapter to another: to its notebook in Jupyter, its page on the site
+CHAPTER_LINK = re.compile(r'\]\((\d+_[\w-]+)\.ipynb([#)])')
 
 
 def chapter_html(nb, path, title, frame=None):
@@ -26,8 +27,18 @@ def chapter_html(nb, path, title, frame=None):
     exporter = HTMLExporter(template_name='book', mathjax_url=MATHJAX_URL,
                             extra_template_basedirs=[str(ASSETS / 'templates')])
     d2l = dict({'sidebar': '', 'nav': '', 'needs': ''}, **(frame or {}), fold_lines=FOLD_LINES)
-    body, _ = exporter.from_notebook_node(nb, resources={'metadata': {'name': title}, 'd2l': d2l})
-    return embed_images(CHAPTER_LINK.sub(r'\1\2.html\3', body), path)
+    body, _ = exporter.from_notebook_node(site_links(nb), resources={'metadata': {'name': title},
+                                                                     'd2l': d2l})
+    return embed_images(body, path)
+
+
+def site_links(nb):
+    """A copy of ``nb`` whose markdown links to another chapter's notebook go to its page."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == 'markdown':
+            cell.source = CHAPTER_LINK.sub(r'](\1.html\2', cell.source)
+    return nb
 
 
 def embed_images(body, path):

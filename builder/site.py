@@ -4,11 +4,13 @@ and the download that runs them (d2lstyle-book.zip), the style sheet, script and
 import base64
 import html
 import io
+import mimetypes
 import os
 import re
 import shutil
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,12 +20,12 @@ from PIL import Image
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from builder import ASSETS, CHAPTERS, IMG, PACKAGE, ROOT, stored_results, write_atomic
-from builder.notebooks import find_chapters, stripped, title_of
+from builder.config import CONFIG, Book, chapter_paths, load_book
+from builder.notebooks import stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
 from d2lstyle.atomic import umask
 
-TITLE = 'Neural Style Transfer with MXNet/Gluon'
 BOOK_ZIP = 'd2lstyle-book.zip'  # the chapters with everything they need to run
 BOOK_FOLDER = 'd2lstyle-book'  # the folder the zip unpacks into
 CREDITS = 'CREDITS.md'  # under img/: the images' and weights' sources and licences
@@ -36,24 +38,38 @@ PREFACE = 'preface.md'  # under chapters/: the front page's text, before the con
 THUMB_WIDTH = 640  # pixels of a chapter's thumbnail on the front page
 
 
-def render(runs, out, pages=None, root=ROOT):
+@dataclass(frozen=True)
+class Contents:
+    """What the frame of every page shows: the book (its title and logo), its chapters as
+    (name, title) in reading order, and whether there is a credits page."""
+    book: Book
+    pages: list
+    credits: bool = False
+    root: Path = ROOT
+
+
+def render(runs, out, pages=None, root=ROOT, book=None):
     """Write the pages of the chapters ``runs`` (ChapterRuns), the index, the gallery and the
     downloads; return the index's path.
 
     ``pages`` ((name, title) of every chapter, in order) make the contents and the
-    previous/next links; by default, the executed chapters alone.
+    previous/next links; by default, the executed chapters alone. ``book``: the
+    configuration (builder.config), by default the one in ``root``.
     """
     out, credits = Path(out), Path(root) / IMG / CREDITS
-    pages = pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs]
-    names = [name for name, _ in pages]
+    book = book or load_book(root)
+    contents = Contents(book, pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs],
+                        credits.exists(), Path(root))
+    names = [name for name, _ in contents.pages]
     copy_mathjax(out)
     copy_assets(out)
     for run in runs:
-        render_chapter(run.nb, run.path, pages, names.index(run.path.stem), out, credits.exists())
+        render_chapter(run.nb, run.path, contents, names.index(run.path.stem), out)
         write_atomic(out / run.path.name, nbformat.writes(stripped(nbformat.read(run.path, 4))))
-    render_index(pages, out, credits, runs, root)
-    render_gallery(runs, pages, out, credits.exists())
-    write_atomic(out / BOOK_ZIP, book_zip(root))
+    render_index(contents, out, credits, runs)
+    render_gallery(runs, contents, out)
+    write_atomic(out / BOOK_ZIP, book_zip(root, [Path(root) / CHAPTERS / f'{name}.ipynb'
+                                                 for name in names]))
     return out / 'index.html'
 
 
@@ -64,15 +80,16 @@ def link(href, text, **attrs):
     return f'<a href="{html.escape(href)}"{extra}>{text}</a>'
 
 
-def nav(pages, i, credits=False):
+def nav(contents, i):
     """Links to the previous chapter, the contents, this notebook, credits, the next chapter."""
+    pages = contents.pages
     prev = (link(f'{pages[i - 1][0]}.html', f'&larr; {html.escape(pages[i - 1][1])}', rel='prev')
             if i else '')
     nxt = (link(f'{pages[i + 1][0]}.html', f'{html.escape(pages[i + 1][1])} &rarr;', rel='next')
            if i + 1 < len(pages) else '')
     middle = [link('index.html', 'Contents'),
               link(f'{pages[i][0]}.ipynb', 'Download notebook', download='')]
-    if credits:
+    if contents.credits:
         middle.append(link('credits.html', 'Credits'))
     return (f'<nav class="d2l-nav"><span>{prev}</span><span>{" &middot; ".join(middle)}</span>'
             f'<span>{nxt}</span></nav>')
@@ -113,19 +130,30 @@ def outline(body):
     return f'<ul class="d2l-outline" aria-label="On this page">{items}</ul>' if items else ''
 
 
-def sidebar(pages, current=None, credits=False):
+def sidebar(contents, current=None):
     """The contents of the whole book; the current chapter (a name) gets a slot for its outline."""
     chapters = ''.join(
         f'<li>{link(name + ".html", html.escape(title), **({"aria-current": "page"} if name == current else {}))}'
-        f'{OUTLINE_SLOT if name == current else ""}</li>' for name, title in pages)
+        f'{OUTLINE_SLOT if name == current else ""}</li>' for name, title in contents.pages)
     extra = [link('gallery.html', 'Gallery of results'),
              link(BOOK_ZIP, "The book's notebooks, to run (zip)", download='')]
-    if credits:
+    if contents.credits:
         extra.insert(1, link('credits.html', 'Credits: images and weights'))
     items = ''.join(f'<li>{item}</li>' for item in extra)
-    return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", html.escape(TITLE), class_="d2l-home")}'
+    home = logo(contents) + html.escape(contents.book.title)
+    return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", home, class_="d2l-home")}'
             f'<details open><summary>Contents</summary><ol class="d2l-toc">{chapters}</ol>'
             f'<ul class="d2l-extra">{items}</ul></details></nav>')
+
+
+def logo(contents):
+    """The book's logo, if it has one, as an image inside the page: the site stays one folder."""
+    if not contents.book.logo:
+        return ''
+    path = contents.root / contents.book.logo
+    mime = mimetypes.guess_type(path.name)[0]
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img class="d2l-logo" src="data:{mime};base64,{data}" alt="">'
 
 
 def copy_mathjax(out):
@@ -153,39 +181,41 @@ def copy_assets(out):
 
 # ---- the pages ----------------------------------------------------------------------------
 
-def chapter_page(nb, path, pages, i, credits=False):
-    """The HTML of chapter ``i`` of ``pages`` ((name, title) of every chapter), executed as
-    ``nb``: its page in the book's frame, with its outline in the sidebar."""
-    frame = {'sidebar': sidebar(pages, pages[i][0], credits), 'nav': nav(pages, i, credits),
+def chapter_page(nb, path, contents, i):
+    """The HTML of chapter ``i`` of ``contents``, executed as ``nb``: its page in the book's
+    frame, with its outline in the sidebar."""
+    name, title = contents.pages[i]
+    frame = {'sidebar': sidebar(contents, name), 'nav': nav(contents, i),
              'needs': needs_line(nb, path)}
-    body = chapter_html(nb, path, pages[i][1], frame)
+    body = chapter_html(nb, path, title, frame)
     # the outline is of the rendered page: nbconvert gives the headings their ids
     return body.replace(OUTLINE_SLOT, outline(body), 1)
 
 
-def render_chapter(nb, path, pages, i, out, credits=False):
-    write_atomic(Path(out) / f'{pages[i][0]}.html', chapter_page(nb, path, pages, i, credits))
+def render_chapter(nb, path, contents, i, out):
+    write_atomic(Path(out) / f'{contents.pages[i][0]}.html', chapter_page(nb, path, contents, i))
 
 
-def page(title, content, pages, credits=False):
+def page(title, content, contents):
     """A page of the site that is not a chapter, in the same frame."""
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f'<title>{html.escape(title)}</title><link rel="icon" href="data:,">'
             f'<link rel="stylesheet" href="_static/book.css"></head>'
-            f'<body class="d2l-book">{sidebar(pages, credits=credits)}<div class="d2l-page">'
+            f'<body class="d2l-book">{sidebar(contents)}<div class="d2l-page">'
             f'<main class="d2l-text">{content}</main></div>'
             f'<script src="_static/book.js"></script></body></html>')
 
 
-def render_index(pages, out, credits, runs=(), root=ROOT):
-    """The front page (the preface, then each chapter with its summary and a thumbnail of its
-    result), and the credits page when the file ``credits`` exists."""
-    has_credits = credits.exists()
+def render_index(contents, out, credits, runs=()):
+    """The front page (the title, course and authors, the preface, then each chapter with its
+    summary and a thumbnail of its result), and the credits page when the file ``credits``
+    exists."""
+    has_credits, book = credits.exists(), contents.book
     executed = {run.path.stem: run.nb for run in runs}
-    chapters = Path(root) / CHAPTERS
+    chapters = contents.root / CHAPTERS
     items = ''.join(chapter_card(i, name, title, chapters / f'{name}.ipynb', executed.get(name),
-                                 Path(out)) for i, (name, title) in enumerate(pages, 1))
+                                 Path(out)) for i, (name, title) in enumerate(contents.pages, 1))
     extra = ('<p><a href="credits.html">Credits: images and weights</a></p>'
              if has_credits else '')
     download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
@@ -195,14 +225,16 @@ def render_index(pages, out, credits, runs=(), root=ROOT):
                  '<a href="gallery.html">gallery of results</a>.</p>')
     preface = chapters / PREFACE
     intro = markdown2html_mistune(preface.read_text()) if preface.exists() else ''
+    byline = ''.join(f'<p class="d2l-byline">{html.escape(line)}</p>'
+                     for line in (book.course, ', '.join(book.authors)) if line)
     write_atomic(Path(out) / 'index.html',
-                 page(TITLE, f'<h1>{html.escape(TITLE)}</h1>{intro}<h2>Chapters</h2>'
-                      f'<ul class="d2l-chapters">{items}</ul>{downloads}{extra}',
-                      pages, has_credits))
+                 page(book.title, f'<h1>{html.escape(book.title)}</h1>{byline}{intro}'
+                      f'<h2>Chapters</h2><ul class="d2l-chapters">{items}</ul>{downloads}{extra}',
+                      contents))
     if has_credits:
         write_atomic(Path(out) / 'credits.html',
-                     page(f'Credits - {TITLE}', markdown2html_mistune(credits.read_text()),
-                          pages, has_credits))
+                     page(f'Credits - {book.title}', markdown2html_mistune(credits.read_text()),
+                          contents))
 
 
 def chapter_card(number, name, title, path, nb, out):
@@ -256,9 +288,9 @@ def gallery_images(nb):
     return every[-1:]
 
 
-def render_gallery(runs, pages, out, credits=False):
+def render_gallery(runs, contents, out):
     """gallery.html: the images as files under gallery/, each linking to its cell."""
-    titles = dict(pages)
+    titles = dict(contents.pages)
     figures = []
     for run in runs:
         name = run.path.stem
@@ -274,30 +306,33 @@ def render_gallery(runs, pages, out, credits=False):
     content = (f'<h1>Gallery</h1><p>Results of the chapters, as this build computed them. '
                f'Each links to the cell that drew it.</p>'
                f'<ul class="d2l-gallery">{"".join(figures)}</ul>')
-    write_atomic(Path(out) / 'gallery.html', page(f'Gallery - {TITLE}', content, pages, credits))
+    write_atomic(Path(out) / 'gallery.html',
+                 page(f'Gallery - {contents.book.title}', content, contents))
 
 
 # ---- the download -------------------------------------------------------------------------
 
-def book_files(root=ROOT):
-    """(name in the zip, path) of everything the download holds: the chapters (stripped),
-    the package with its generated code and its models, the images, the stored benchmarks,
-    the pins and a README."""
+def book_files(root=ROOT, chapters=None):
+    """(name in the zip, path) of everything the download holds: the ``chapters`` (by
+    default the book's; stripped), the package with its generated code and its models, the
+    images, the stored benchmarks, the configuration, the pins and a README."""
     root = Path(root)
+    chapters = chapter_paths(load_book(root), root) if chapters is None else chapters
     files = [('README.md', ASSETS / 'download' / 'README.md')]
-    files += [(name, root / name) for name in ('requirements.txt', 'environment.yml', 'pyproject.toml')]
+    files += [(name, root / name) for name in
+              ('requirements.txt', 'environment.yml', 'pyproject.toml', CONFIG)]
     files += [(p.relative_to(root).as_posix(), p) for p in
-              find_chapters(folder=root / CHAPTERS) + package_files(root)
+              list(chapters) + package_files(root)
               + sorted(p for p in (root / IMG).rglob('*') if p.is_file())
               + stored_results(root)]
     return [(f'{BOOK_FOLDER}/{name}', path) for name, path in files if path.exists()]
 
 
-def book_zip(root=ROOT):
+def book_zip(root=ROOT, chapters=None):
     """The download that runs every chapter once unpacked, the same bytes for the same files."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for name, path in book_files(root):
+        for name, path in book_files(root, chapters):
             data = (nbformat.writes(stripped(nbformat.read(path, 4))).encode()
                     if path.suffix == '.ipynb' else path.read_bytes())
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))

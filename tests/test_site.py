@@ -30,7 +30,8 @@ import build
 from builder import ASSETS, BUILD, ROOT
 from builder.notebooks import check_clean, find_chapters
 from builder.render import FOLD_LINES
-from builder.site import (BOOK_FOLDER, BOOK_ZIP, TITLE, book_zip, chapter_page, files_beside,
+from builder.config import Book
+from builder.site import (BOOK_FOLDER, BOOK_ZIP, Contents, book_zip, chapter_page, files_beside,
                           outline)
 from conftest import BOOK_BUILD, DOT, make_book, notebook
 
@@ -66,7 +67,7 @@ def nav_links(page):
 def test_index_lists_the_chapters_in_order_with_their_titles(small_site):
     out = small_site
     index = (out / 'index.html').read_text()
-    assert TITLE in index
+    assert Book().title in index
     positions = [index.index(f'<a href="{name}.html">{escaped(title)}</a>')
                  for name, title in CHAPTERS]
     assert positions == sorted(positions)
@@ -129,7 +130,7 @@ def test_chapter_pages_have_the_book_sidebar_and_their_own_outline(small_site):
 def test_the_outline_lists_h2_and_h3_without_their_pilcrows(book):
     path = notebook(book / 'chapters', '01_a', new_markdown_cell(
         '## Gram *matrices*\n\ntext\n\n### The loss, $L$\n\n#### too deep'))
-    body = chapter_page(nbformat.read(path, 4), path, [('01_a', 'A')], 0)
+    body = chapter_page(nbformat.read(path, 4), path, Contents(Book(), [('01_a', 'A')]), 0)
     bar = re.search(r'<nav [^>]*class="d2l-sidebar".*?</nav>', body, re.S).group(0)
     items = re.findall(r'<li class="d2l-h(\d)"><a href="#([^"]+)">(.*?)</a>', bar)
     assert [(level, text) for level, _, text in items] == [
@@ -202,7 +203,7 @@ def test_the_book_zip_holds_what_the_chapters_need_and_is_reproducible(book):
 
 def test_a_chapter_page_says_what_its_notebook_needs_beside_it(book):
     path = notebook(book / 'chapters', '01_a', "x = read('../img/dot.png')\ny = '../benchmarks/a.json'")
-    body = chapter_page(nbformat.read(path, 4), path, [('01_a', 'A')], 0)
+    body = chapter_page(nbformat.read(path, 4), path, Contents(Book(), [('01_a', 'A')]), 0)
     line = re.search(r'<p class="d2l-needs">(.*?)</p>', body, re.S).group(1)
     assert f'href="{BOOK_ZIP}"' in line and '<code>chapters/01_a.ipynb</code>' in line
     assert '<code>img/dot.png</code>, <code>benchmarks/a.json</code>' in line

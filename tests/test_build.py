@@ -56,8 +56,11 @@ def test_a_chosen_chapter_is_rebuilt_and_the_contents_keep_them_all(built, book,
     edit(book, '02_b', 1, 'print("changed")')
     build.main(['02', '--out', str(out)], root=book)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(':')[0] for line in lines if ':' in line] == ['02_b']
+    assert [line.split(':')[0] for line in lines if ':' in line] == ['02_b', 'to publish']
     assert summary_of(lines) == [('02_b', 'executed'), ('site', 'rendered'), ('total', '')]
+    assert lines[-2] == (f'to publish: copy the folder {out} as it is to a static web host; '
+                         'every link in it is relative, so it works under any address and in '
+                         'any subfolder')
     assert 'changed' in (out / '02_b.html').read_text()
     assert all(f'href="{name}.html"' in (out / 'index.html').read_text() for name, _ in CHAPTERS)
 

@@ -31,13 +31,14 @@ def course_book(book):
     (book / 'book.toml').write_text(
         'title = "Style Transfer for CS 101"\ncourse = "CS 101, spring 2027"\n'
         'authors = ["A. Teacher", "B. Assistant"]\nchapters = ["03_extra", "01_a"]\n'
-        'logo = "img/dot.png"\n')
+        'logo = "img/dot.png"\nbase_url = "https://example.edu/cs101/"\n')
     return book
 
 
-def test_a_course_builds_its_own_title_chapters_order_and_download(book):
+def test_a_course_builds_its_own_title_chapters_order_and_download(book, capsys):
     course_book(book)
     build.main(['--out', str(book / 'site')], root=book)
+    assert 'static web host at https://example.edu/cs101/;' in capsys.readouterr().out
     site = book / 'site'
     index = (site / 'index.html').read_text()
     assert '<title>Style Transfer for CS 101</title>' in index

@@ -1,6 +1,7 @@
 """Build the book: save the chapters' ``#@save`` code, execute the chapters, render the site.
 
     python build.py [--profile quick|full] [--out DIR] [--jobs N] [--timeout S] [CHAPTER ...]
+    python build.py --with-solutions  # the instructor's site, with the cells tagged "solution"
     python build.py --save-only     # only regenerate d2lstyle/mxnet/ from the chapters
     python build.py --strip         # remove outputs from chapters/*.ipynb (before a commit)
 
@@ -43,8 +44,8 @@ def parse(argv=None, root=ROOT):
     parser.add_argument('--profile', choices=PROFILES, default=os.environ.get('D2LSTYLE_PROFILE'),
                         help='how long the chapters train (default: $D2LSTYLE_PROFILE, else '
                              f"{CONFIG}'s profile, else quick)")
-    parser.add_argument('--out', type=Path, default=Path(root) / BUILD / 'site',
-                        help='site folder (default: _build/site)')
+    parser.add_argument('--out', type=Path,
+                        help='site folder (default: _build/site, or _build/site-solutions)')
     parser.add_argument('--timeout', type=int, default=DEFAULT_TIMEOUT, metavar='SECONDS',
                         help='limit for each notebook as a whole, 0 for none '
                              f'(default: {DEFAULT_TIMEOUT})')
@@ -54,11 +55,15 @@ def parse(argv=None, root=ROOT):
     parser.add_argument('--stand-in-gpus', type=int, default=0, metavar='N',
                         help='for tests: the kernels see N GPUs that are the contexts cpu(1) '
                              'to cpu(N), which catches arrays left on the wrong device')
+    parser.add_argument('--with-solutions', action='store_true',
+                        help='keep the cells tagged "solution" (the instructor\'s build; '
+                             'default --out: _build/site-solutions)')
     parser.add_argument('--save-only', action='store_true',
                         help=f'only regenerate {PACKAGE}/{GENERATED}/ from the #@save cells')
     parser.add_argument('--strip', action='store_true',
                         help='remove outputs and execution counts from the chapters in place')
     args = parser.parse_args(argv)
+    args.out = args.out or Path(root) / BUILD / ('site-solutions' if args.with_solutions else 'site')
     if args.jobs < 1:
         parser.error(f'--jobs {args.jobs}: run at least one chapter at a time')
     if args.profile not in (*PROFILES, None):  # argparse checks choices given, not the default
@@ -88,9 +93,9 @@ def build(args, root=ROOT):
     if args.save_only or args.strip:
         return None
     runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
-                                    args.stand_in_gpus))
+                                    args.stand_in_gpus, args.with_solutions))
     rendering = time.monotonic()
-    index = render(runs, args.out, pages_of(listed), root, book)
+    index = render(runs, args.out, pages_of(listed), root, book, args.with_solutions)
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
     print(publishing(args.out, book))

@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from builder import BUILD, IMG, ROOT, BuildError, stored_results, write_atomic
-from builder.notebooks import find_chapters
+from builder.notebooks import find_chapters, for_students
 from builder.package import package_files, saved_cells
 
 # A full-profile chapter trains on a CPU for most of an hour, so allow two per notebook.
@@ -106,13 +106,16 @@ class ChapterRun:
 
 
 async def execute_async(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROOT,
-                        jobs=1, stand_in_gpus=0):
+                        jobs=1, stand_in_gpus=0, solutions=False):
     """The chapter's ChapterRun, its notebook from the cache when nothing it depends on
-    changed."""
+    changed; without ``solutions``, the cells tagged as solutions are left out first."""
     start = time.monotonic()
     nb = nbformat.read(path, as_version=4)
+    if not solutions:
+        for_students(nb)
     key = cache_key(nb, profile, root, importable_code(path), stand_in_gpus)
-    target = Path(cache or Path(root) / BUILD / EXECUTED) / profile / Path(path).name
+    folder = profile + ('-solutions' if solutions else '')
+    target = Path(cache or Path(root) / BUILD / EXECUTED) / folder / Path(path).name
     old = cached(target, key)
     if old is not None:
         return ChapterRun(Path(path), old, False, time.monotonic() - start)
@@ -175,7 +178,8 @@ def failure_message(path, nb, index, err, timeout=None):
             f'{what}. Run the notebook in Jupyter to see the traceback.')
 
 
-async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gpus=0):
+async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gpus=0,
+                       solutions=False):
     """Run the chapters ``jobs`` at a time, in separate kernels; their ChapterRuns in ``paths``
     order.
 
@@ -185,7 +189,8 @@ async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gp
 
     async def one(path):
         async with slots:
-            run = await execute_async(path, profile, cache, timeout, root, jobs, stand_in_gpus)
+            run = await execute_async(path, profile, cache, timeout, root, jobs, stand_in_gpus,
+                                      solutions)
         took = f'executed in {run.seconds:.0f} s' if run.ran else 'cached'
         print(f'{path.stem}: {took} ({profile})', flush=True)
         return run

@@ -6,6 +6,8 @@ import nbformat
 
 from builder import CHAPTERS, ROOT, BuildError, write_atomic
 
+SOLUTION = 'solution'  # the tag of a cell that answers an exercise
+
 
 def find_chapters(names=(), folder=ROOT / CHAPTERS, order=None):
     """Chapter notebooks in reading order (``order``, by default every one in ``folder`` by
@@ -61,6 +63,13 @@ def stripped(nb):
         if cell.cell_type == 'code':
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop('execution', None)
+    return nb
+
+
+def for_students(nb):
+    """``nb`` without its cells tagged SOLUTION (changed in place, returned): what the
+    students' site, notebooks and download hold; the instructor's build keeps them."""
+    nb.cells = [c for c in nb.cells if SOLUTION not in c.metadata.get('tags', [])]
     return nb
 
 

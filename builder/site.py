@@ -21,7 +21,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from builder import ASSETS, CHAPTERS, IMG, PACKAGE, ROOT, stored_results, write_atomic
 from builder.config import CONFIG, Book, chapter_paths, load_book
-from builder.notebooks import stripped, title_of
+from builder.notebooks import for_students, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
 from d2lstyle.atomic import umask
@@ -48,13 +48,14 @@ class Contents:
     root: Path = ROOT
 
 
-def render(runs, out, pages=None, root=ROOT, book=None):
+def render(runs, out, pages=None, root=ROOT, book=None, solutions=False):
     """Write the pages of the chapters ``runs`` (ChapterRuns), the index, the gallery and the
     downloads; return the index's path.
 
     ``pages`` ((name, title) of every chapter, in order) make the contents and the
     previous/next links; by default, the executed chapters alone. ``book``: the
-    configuration (builder.config), by default the one in ``root``.
+    configuration (builder.config), by default the one in ``root``. The notebooks to
+    download keep the cells tagged as solutions only with ``solutions``.
     """
     out, credits = Path(out), Path(root) / IMG / CREDITS
     book = book or load_book(root)
@@ -65,11 +66,11 @@ def render(runs, out, pages=None, root=ROOT, book=None):
     copy_assets(out)
     for run in runs:
         render_chapter(run.nb, run.path, contents, names.index(run.path.stem), out)
-        write_atomic(out / run.path.name, nbformat.writes(stripped(nbformat.read(run.path, 4))))
+        write_atomic(out / run.path.name, notebook_bytes(run.path, solutions))
     render_index(contents, out, credits, runs)
     render_gallery(runs, contents, out)
     write_atomic(out / BOOK_ZIP, book_zip(root, [Path(root) / CHAPTERS / f'{name}.ipynb'
-                                                 for name in names]))
+                                                 for name in names], solutions))
     return out / 'index.html'
 
 
@@ -328,13 +329,19 @@ def book_files(root=ROOT, chapters=None):
     return [(f'{BOOK_FOLDER}/{name}', path) for name, path in files if path.exists()]
 
 
-def book_zip(root=ROOT, chapters=None):
+def notebook_bytes(path, solutions=False):
+    """A chapter to download: without outputs, and without its solutions unless asked."""
+    nb = stripped(nbformat.read(path, 4))
+    return nbformat.writes(nb if solutions else for_students(nb)).encode()
+
+
+def book_zip(root=ROOT, chapters=None, solutions=False):
     """The download that runs every chapter once unpacked, the same bytes for the same files."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
         for name, path in book_files(root, chapters):
-            data = (nbformat.writes(stripped(nbformat.read(path, 4))).encode()
-                    if path.suffix == '.ipynb' else path.read_bytes())
+            data = (notebook_bytes(path, solutions) if path.suffix == '.ipynb'
+                    else path.read_bytes())
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             archive.writestr(info, data, zipfile.ZIP_DEFLATED)

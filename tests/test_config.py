@@ -5,7 +5,7 @@ import re
 import zipfile
 
 import pytest
-from nbformat.v4 import new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell
 
 import build
 from builder import BuildError
@@ -101,3 +101,23 @@ def test_a_chapter_asked_for_must_be_in_the_book(book):
         build.main(['--out', str(book / 'site'), '02_b'], root=book)
     assert "no chapter '02_b' among the book's chapters" in str(exited.value)
     assert '03_extra, 01_a' in str(exited.value)
+
+
+def test_solutions_are_left_out_for_students_and_kept_for_the_instructor(book):
+    solution = {'tags': ['solution']}
+    notebook(book / 'chapters', '01_a', 'print("taught")',
+             new_markdown_cell('## Exercises\n\n1. What is 6 x 7?'),
+             new_markdown_cell('The answer: SECRET-PROSE.', metadata=solution),
+             new_code_cell('print("SECRET-" + "OUTPUT")', metadata=solution))
+    build.main([], root=book)
+    students = book / '_build' / 'site'
+    for text in [(students / '01_a.html').read_text(), (students / '01_a.ipynb').read_text(),
+                 zipfile.ZipFile(students / BOOK_ZIP).read(f'{BOOK_FOLDER}/chapters/01_a.ipynb').decode()]:
+        assert 'taught' in text and 'SECRET' not in text
+    build.main(['--with-solutions'], root=book)
+    teachers = book / '_build' / 'site-solutions'
+    page = (teachers / '01_a.html').read_text()
+    assert 'SECRET-PROSE' in page and 'SECRET-OUTPUT' in page  # the solution's code ran
+    assert 'celltag_solution' in page
+    assert 'SECRET-PROSE' in (teachers / '01_a.ipynb').read_text()
+    assert 'SECRET' not in (students / '01_a.html').read_text()  # the students' site untouched

@@ -4,7 +4,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
 
 from builder import CHAPTERS, ROOT, BuildError
-from builder.notebooks import check_clean, find_chapters, pages_of, strip
+from builder.notebooks import SOLUTION, check_clean, find_chapters, for_students, pages_of, strip
 from conftest import notebook
 
 
@@ -52,3 +52,13 @@ def test_a_chapters_title_is_its_first_heading_else_its_name(book):
     nbformat.write(nb, folder / '02_untitled.ipynb')
     assert pages_of([titled, folder / '02_untitled.ipynb']) == [
         ('01_a', 'Gram <matrices>'), ('02_untitled', '02_untitled')]
+
+
+def test_two_chapters_carry_solutions_that_the_students_build_leaves_out():
+    carrying = [p for p in find_chapters() if any(
+        SOLUTION in c.metadata.get('tags', []) for c in nbformat.read(p, 4).cells)]
+    assert len(carrying) >= 2
+    for path in carrying:
+        nb = for_students(nbformat.read(path, 4))
+        assert not any('Solution' in c.source for c in nb.cells), path  # none left untagged
+        assert any('## Exercises' in c.source for c in nb.cells), path

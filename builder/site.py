@@ -1,6 +1,7 @@
 """The static site around the chapters' pages: the sidebar of contents with each page's
-outline, previous/next links, the index, the credits, the gallery of results, the notebooks
-and the download that runs them (d2lstyle-book.zip), the style sheet, script and MathJax."""
+outline, previous/next links, the index, the credits, the gallery of results, each chapter's
+slides, the notebooks and the download that runs them (d2lstyle-book.zip), the style sheet,
+script, MathJax and reveal.js."""
 import base64
 import html
 import io
@@ -24,6 +25,7 @@ from builder.config import CONFIG, Book, chapter_paths, load_book
 from builder.notebooks import for_students, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
+from builder.slides import copy_reveal, render_deck
 from d2lstyle.atomic import umask
 
 BOOK_ZIP = 'd2lstyle-book.zip'  # the chapters with everything they need to run
@@ -64,8 +66,11 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False):
     names = [name for name, _ in contents.pages]
     copy_mathjax(out)
     copy_assets(out)
+    copy_reveal(out)
     for run in runs:
-        render_chapter(run.nb, run.path, contents, names.index(run.path.stem), out)
+        i = names.index(run.path.stem)
+        render_chapter(run.nb, run.path, contents, i, out)
+        render_deck(run.nb, run.path, contents.pages[i][1], out)
         write_atomic(out / run.path.name, notebook_bytes(run.path, solutions))
     render_index(contents, out, credits, runs)
     render_gallery(runs, contents, out)
@@ -82,13 +87,14 @@ def link(href, text, **attrs):
 
 
 def nav(contents, i):
-    """Links to the previous chapter, the contents, this notebook, credits, the next chapter."""
+    """Links to the previous chapter, the contents, the slides, this notebook, credits, the
+    next chapter."""
     pages = contents.pages
     prev = (link(f'{pages[i - 1][0]}.html', f'&larr; {html.escape(pages[i - 1][1])}', rel='prev')
             if i else '')
     nxt = (link(f'{pages[i + 1][0]}.html', f'{html.escape(pages[i + 1][1])} &rarr;', rel='next')
            if i + 1 < len(pages) else '')
-    middle = [link('index.html', 'Contents'),
+    middle = [link('index.html', 'Contents'), link(f'{pages[i][0]}.slides.html', 'Slides'),
               link(f'{pages[i][0]}.ipynb', 'Download notebook', download='')]
     if contents.credits:
         middle.append(link('credits.html', 'Credits'))

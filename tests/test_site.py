@@ -102,7 +102,8 @@ def test_chapter_pages_link_to_existing_neighbours_and_a_clean_notebook(small_si
         assert all((out / link).exists() for link in links), links
         previous = [f'{CHAPTERS[i - 1][0]}.html'] if i else []
         following = [f'{CHAPTERS[i + 1][0]}.html'] if i + 1 < len(CHAPTERS) else []
-        assert links == previous + ['index.html', f'{name}.ipynb', 'credits.html'] + following
+        assert links == previous + ['index.html', f'{name}.slides.html', f'{name}.ipynb',
+                                    'credits.html'] + following
         assert 'Download notebook' in page
         assert str(i * 1000 + 42) in page  # the executed output is on the page
         assert f'src="data:image/png;base64,{base64.b64encode(DOT).decode()}"' in page
@@ -326,6 +327,24 @@ def pages_of(site):
     return sorted(p.name for p in folder.glob('*.html'))
 
 
+# ---- the slides ---------------------------------------------------------------------------
+
+@in_browser
+def test_a_chapter_deck_opens_advances_and_typesets_its_formulas(site, open_page):
+    folder, chapters = site
+    assert f'href="{chapters[0]}.slides.html"' in (folder / f'{chapters[0]}.html').read_text()
+    page, errors = open_page(f'{chapters[0]}.slides.html')
+    page.wait_for_function('() => window.Reveal && Reveal.isReady()')
+    assert page.evaluate('() => Reveal.getTotalSlides()') >= 2  # its ## headings start slides
+    before = page.evaluate('() => JSON.stringify(Reveal.getIndices())')
+    page.keyboard.press('ArrowRight')
+    page.wait_for_function(f'() => JSON.stringify(Reveal.getIndices()) !== {before!r}')
+    assert page.locator('.MathJax, .MathJax_Display').count() > 0  # typeset, not TeX
+    shown = page.evaluate('() => document.querySelector(".reveal .slides").innerText')
+    assert '$' not in shown and '\\frac' not in shown
+    assert errors == []
+
+
 # ---- every page -------------------------------------------------------------------------
 
 @in_browser
@@ -383,6 +402,8 @@ def test_every_internal_link_resolves(site, server, open_page):
                 checked[target] = fetch(target)
             status, body = checked[target]
             assert status == 200, (name, url)
+            if fragment.startswith('/') and target.endswith('.slides.html'):
+                continue  # reveal.js's own route to a slide (#/3/1), not an element's id
             if fragment and target.endswith('.html'):
                 ids = {fragment, unquote(fragment)}
                 assert any(f'id="{i}"' in body for i in ids), (name, url)

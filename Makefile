@@ -7,10 +7,14 @@ PROFILE ?=  # empty: book.toml's profile
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: book test fetch browser clean
+.PHONY: book pdf test fetch browser clean
 
 book: fetch
 	$(PY) build.py $(if $(strip $(PROFILE)),--profile $(PROFILE))
+
+# the site and the whole book as one PDF, printed by Chromium
+pdf: fetch browser
+	$(PY) build.py --pdf $(if $(strip $(PROFILE)),--profile $(PROFILE))
 
 test: fetch browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 
     python build.py [--profile quick|full] [--out DIR] [--jobs N] [--timeout S] [CHAPTER ...]
     python build.py --with-solutions  # the instructor's site, with the cells tagged "solution"
+    python build.py --pdf             # also the whole book as one PDF (make pdf)
     python build.py --save-only     # only regenerate d2lstyle/mxnet/ from the chapters
     python build.py --strip         # remove outputs from chapters/*.ipynb (before a commit)
 
@@ -32,6 +33,7 @@ from builder import BUILD, CHAPTERS, PACKAGE, ROOT, BuildError
 from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
 from builder.notebooks import find_chapters, pages_of, strip
+from builder.pdf import BOOK_PDF, render_pdf
 from builder.package import GENERATED, save_code
 from builder.site import render
 
@@ -55,6 +57,9 @@ def parse(argv=None, root=ROOT):
     parser.add_argument('--stand-in-gpus', type=int, default=0, metavar='N',
                         help='for tests: the kernels see N GPUs that are the contexts cpu(1) '
                              'to cpu(N), which catches arrays left on the wrong device')
+    parser.add_argument('--pdf', action='store_true',
+                        help=f'also print the chapters built into one PDF, {BOOK_PDF}, in the '
+                             'site folder (with Chromium)')
     parser.add_argument('--with-solutions', action='store_true',
                         help='keep the cells tagged "solution" (the instructor\'s build; '
                              'default --out: _build/site-solutions)')
@@ -95,7 +100,11 @@ def build(args, root=ROOT):
     runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
                                     args.stand_in_gpus, args.with_solutions))
     rendering = time.monotonic()
-    index = render(runs, args.out, pages_of(listed), root, book, args.with_solutions)
+    index = render(runs, args.out, pages_of(listed), root, book, args.with_solutions, args.pdf)
+    if args.pdf:
+        titles = dict(pages_of(listed))
+        render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs], book,
+                   profile, args.out)
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
     print(publishing(args.out, book))

@@ -6,6 +6,7 @@
 ``execute``: running the chapters, each in its kernel, cached;
 ``render``: a chapter's page from its executed notebook (nbconvert);
 ``slides``: a chapter's reveal.js deck (nbconvert), and reveal.js itself;
+``pdf``: the book as one PDF, printed by Chromium;
 ``site``: the pages around the chapters, the gallery and the download.
 A module imports only modules listed before it, and this one: a book's layout, BuildError and
 write_atomic.

@@ -25,6 +25,7 @@ from builder.config import CONFIG, Book, chapter_paths, load_book
 from builder.notebooks import for_students, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
+from builder.pdf import BOOK_PDF
 from builder.slides import copy_reveal, render_deck
 from d2lstyle.atomic import umask
 
@@ -48,21 +49,23 @@ class Contents:
     pages: list
     credits: bool = False
     root: Path = ROOT
+    pdf: bool = False  # the site holds the book as a PDF (builder.pdf)
 
 
-def render(runs, out, pages=None, root=ROOT, book=None, solutions=False):
+def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=False):
     """Write the pages of the chapters ``runs`` (ChapterRuns), the index, the gallery and the
     downloads; return the index's path.
 
     ``pages`` ((name, title) of every chapter, in order) make the contents and the
     previous/next links; by default, the executed chapters alone. ``book``: the
     configuration (builder.config), by default the one in ``root``. The notebooks to
-    download keep the cells tagged as solutions only with ``solutions``.
+    download keep the cells tagged as solutions only with ``solutions``; ``pdf``: link the
+    book's PDF, which builder.pdf prints after.
     """
     out, credits = Path(out), Path(root) / IMG / CREDITS
     book = book or load_book(root)
     contents = Contents(book, pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs],
-                        credits.exists(), Path(root))
+                        credits.exists(), Path(root), pdf)
     names = [name for name, _ in contents.pages]
     copy_mathjax(out)
     copy_assets(out)
@@ -146,6 +149,8 @@ def sidebar(contents, current=None):
              link(BOOK_ZIP, "The book's notebooks, to run (zip)", download='')]
     if contents.credits:
         extra.insert(1, link('credits.html', 'Credits: images and weights'))
+    if contents.pdf:
+        extra.append(link(BOOK_PDF, 'The book as a PDF'))
     items = ''.join(f'<li>{item}</li>' for item in extra)
     home = logo(contents) + html.escape(contents.book.title)
     return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", home, class_="d2l-home")}'

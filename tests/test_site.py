@@ -31,6 +31,7 @@ from builder import ASSETS, BUILD, ROOT
 from builder.notebooks import check_clean, find_chapters
 from builder.render import FOLD_LINES
 from builder.config import Book
+from builder.pdf import BOOK_PDF, PRINT_HTML
 from builder.site import (BOOK_FOLDER, BOOK_ZIP, Contents, book_zip, chapter_page, files_beside,
                           outline)
 from conftest import BOOK_BUILD, DOT, make_book, notebook
@@ -343,6 +344,32 @@ def test_a_chapter_deck_opens_advances_and_typesets_its_formulas(site, open_page
     shown = page.evaluate('() => document.querySelector(".reveal .slides").innerText')
     assert '$' not in shown and '\\frac' not in shown
     assert errors == []
+
+
+# ---- the PDF -----------------------------------------------------------------------------
+
+@in_browser
+def test_the_book_prints_as_one_pdf_with_a_title_page_contents_and_chapters_in_order(tmp_path):
+    root = synthetic_book(tmp_path)
+    (root / 'book.toml').write_text('title = "Printed <Book>"\ncourse = "CS 1"\n'
+                                    'chapters = ["02_second", "01_first"]\n')
+    # a process of its own: the browser fixture's event loop may be running in this one
+    done = subprocess.run([sys.executable, '-c', 'import sys, build; from pathlib import Path; '
+                           'build.main(sys.argv[2:], root=Path(sys.argv[1]))', str(root),
+                           '--out', str(root / 'site'), '--pdf'], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    document = (root / 'site' / PRINT_HTML).read_text()
+    order = [document.index(marker) for marker in (
+        '<section class="d2l-titlepage"><h1>Printed &lt;Book&gt;</h1><p>CS 1</p>',
+        '<nav class="d2l-print-toc">', 'id="chapter-02_second"', 'id="chapter-01_first"')]
+    assert order == sorted(order)
+    assert re.findall(r'<li><a href="#chapter-(\w+)">', document) == ['02_second', '01_first']
+    pdf = (root / 'site' / BOOK_PDF).read_bytes()
+    assert pdf.startswith(b'%PDF-')
+    pages = len(re.findall(rb'/Type\s*/Page[^s]', pdf))
+    assert pages >= 4, pages  # the title page, the contents, a page or more per chapter
+    assert f'href="{BOOK_PDF}"' in (root / 'site' / 'index.html').read_text()
 
 
 # ---- every page -------------------------------------------------------------------------

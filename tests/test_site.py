@@ -346,6 +346,17 @@ def test_a_chapter_deck_opens_advances_and_typesets_its_formulas(site, open_page
     assert errors == []
 
 
+def test_every_link_is_relative_so_the_site_works_from_any_address_and_subfolder(site):
+    folder, _ = site
+    for path in sorted(folder.glob('*.html')):
+        for attribute, url in re.findall(r'\b(href|src)="([^"]*)"', path.read_text()):
+            scheme = urlparse(url).scheme
+            assert scheme in ('', 'data', 'https', 'http', 'mailto'), (path.name, url)
+            if not scheme:
+                assert not url.startswith('/'), (path.name, url)  # from the host's root
+                assert '..' not in url.split('/'), (path.name, url)  # out of the site
+
+
 # ---- the PDF -----------------------------------------------------------------------------
 
 @in_browser

@@ -3,7 +3,8 @@
 Which cells become slides: a cell's own slideshow setting if it has one (Jupyter's View >
 Cell Toolbar > Slideshow); else a cell tagged ``slide`` or ``skip``; else a ``#`` or ``##``
 heading starts a slide, a ``###`` heading a sub-slide, and every other cell continues the
-slide before it. Long text outputs are cut to their first lines. reveal.js comes from its npm
+slide before it. Long text outputs are cut to their first lines, and a long code cell that is
+not taught code (such as the one that draws a figure) shows only its output. reveal.js comes from its npm
 package, fetched once by ``python -m builder.slides`` (``make book`` runs it) and checked
 against its SHA-256, and travels with the site, so the decks work offline.
 """
@@ -28,6 +29,7 @@ REVEAL_FILES = ('LICENSE', 'dist/reveal.css', 'dist/reveal.js', 'dist/theme/whit
                 'dist/theme/fonts/source-sans-pro', 'plugin/notes/notes.js')
 REVEAL_DIR = '_static/reveal.js'  # in the site
 SLIDE_LINES = 12  # a longer text output shows its first lines on a slide
+SLIDE_CODE_LINES = 25  # a longer cell shows only its output, unless it is taught (#@save) code
 
 
 def reveal_folder():
@@ -69,8 +71,8 @@ def copy_reveal(out):
 
 
 def slide_types(nb):
-    """A copy of ``nb`` with every cell's slideshow type chosen (see the module's docstring)
-    and long text outputs cut."""
+    """A copy of ``nb`` with every cell's slideshow type chosen (see the module's docstring),
+    long text outputs cut and long helper code hidden."""
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         tags = cell.metadata.get('tags', [])
@@ -80,6 +82,9 @@ def slide_types(nb):
             show['slide_type'] = ('skip' if 'skip' in tags else
                                   'slide' if 'slide' in tags or heading in ('#', '##') else
                                   'subslide' if heading == '###' else '-')
+        if (cell.cell_type == 'code' and cell.source.count('\n') >= SLIDE_CODE_LINES
+                and not cell.source.startswith('#@save')):
+            cell.metadata.setdefault('transient', {})['remove_source'] = True  # its figure stays
         for output in cell.get('outputs', []):
             lines = output.get('text', '').splitlines()
             if len(lines) > SLIDE_LINES:

@@ -1,7 +1,9 @@
-"""Figures for the chapters: a live view of training and rows of images."""
+"""Figures for the chapters: a live view of training, rows of images, and chapter 1's figure
+of the method."""
 import time
 
 import numpy as np
+from matplotlib import patches
 from matplotlib import pyplot as plt
 
 
@@ -74,4 +76,93 @@ def show_images(images, titles=None, scale=3.0):
         if titles:
             ax.set_title(titles[i], fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+# ---- chapter 1's figure of the method ----------------------------------------------------
+
+# VGG-19 up to conv5_1, the deepest layer chapter 1 uses: (block, convolutions, channels)
+VGG_BLOCKS = [(1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 4, 512), (5, 1, 512)]
+
+
+def draw_method(content_img, style_img, synth_img, content_name='conv4_4',
+                style_names=('conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1')):
+    """The method as a diagram: three images, three copies of VGG-19, the losses."""
+    fig, ax = plt.subplots(figsize=(12, 7))
+    ax.set_xlim(0, 12.6)
+    ax.set_ylim(-0.5, 6.9)
+    ax.axis('off')
+    x_net = 3.5  # where the network starts
+    rows = {'content': 5.2, 'synth': 2.9, 'style': 0.6}  # y of each copy of the network
+    arrow = dict(arrowstyle='-|>', color='black', lw=1.5, mutation_scale=16)
+    grad = dict(arrowstyle='-|>', color='tab:red', lw=2.5, ls='--', mutation_scale=22)
+    # the three images, at the left
+    for key, img, label in [('content', content_img, 'content image (photo)'),
+                            ('synth', synth_img, 'synthesized image x\n(starts as the photo)'),
+                            ('style', style_img, 'style image (painting)')]:
+        y = rows[key]
+        ax.imshow(img, extent=(0.1, 1.9, y - 0.6, y + 0.6), aspect='auto', zorder=2)
+        ax.text(1.0, y - 0.72 if key == 'style' else y + 0.7, label, ha='center',
+                va='top' if key == 'style' else 'bottom', fontsize=12,
+                color='tab:red' if key == 'synth' else 'black')
+        ax.annotate('', (x_net, y), (1.95, y), arrowprops=arrow)
+    ax.add_patch(patches.Rectangle((0.05, rows['synth'] - 0.65), 1.9, 1.3, fill=False,
+                                   ec='tab:red', lw=3, zorder=3))
+    # one VGG-19 per image, the same frozen weights, drawn as its convolutions in blocks
+    taps = {}
+    for key, y in rows.items():
+        x = x_net
+        for block, n_conv, channels in VGG_BLOCKS:
+            h = 1.0 - 0.12 * (block - 1)   # the feature maps shrink block by block
+            x0 = x
+            for k in range(1, n_conv + 1):
+                ax.add_patch(patches.Rectangle((x, y - h / 2), 0.3, h, fc='#cfe0f3',
+                                               ec='#33557a', lw=1))
+                taps[key, f'conv{block}_{k}'] = (x + 0.15, y)
+                x += 0.36
+            if key == 'content':
+                ax.text((x0 + x - 0.06) / 2, y + 0.62, f'block {block}\n{channels} ch',
+                        ha='center', va='bottom', fontsize=11)
+            x += 0.3
+    ax.text(6.4, 6.45, 'VGG-19 up to conv5_1: the same fixed weights in all three rows',
+            ha='center', va='bottom', fontsize=12, color='#33557a')
+    # content loss between the content and the synthesized rows
+    def box(xy, text, color, w=1.0, h=0.62):
+        ax.add_patch(patches.FancyBboxPatch((xy[0] - w / 2, xy[1] - h / 2), w, h,
+                                            boxstyle='round,pad=0.04', fc=color, ec='black',
+                                            zorder=4))
+        ax.text(*xy, text, ha='center', va='center', fontsize=11, zorder=5)
+    x_c = taps['content', content_name][0]
+    y_c = (rows['content'] + rows['synth']) / 2
+    box((x_c, y_c), 'content loss\n' + content_name, '#ffe8a8', w=1.3)
+    ax.annotate('', (x_c, y_c + 0.35), (x_c, rows['content'] - 0.25), arrowprops=arrow)
+    ax.annotate('', (x_c, y_c - 0.35), (x_c, rows['synth'] + 0.25), arrowprops=arrow)
+    # style losses between the synthesized and the style rows, on Gram matrices
+    y_s = (rows['synth'] + rows['style']) / 2
+    for name in style_names:
+        x_s = taps['synth', name][0]
+        box((x_s, y_s), 'Gram\n' + name, '#d6f0c8', w=0.92)
+        ax.annotate('', (x_s, y_s + 0.35), (x_s, rows['synth'] - 0.2), arrowprops=arrow)
+        ax.annotate('', (x_s, y_s - 0.35), (x_s, rows['style'] + 0.2), arrowprops=arrow)
+    ax.text(taps['synth', 'conv5_1'][0] + 0.6, y_s, 'style\nlosses', ha='left', va='center',
+            fontsize=12)
+    # TV loss on the pixels of the synthesized image
+    x_tv = 2.4
+    box((x_tv, y_s), 'TV loss\n(pixels)', '#f3d0e6', w=0.95)
+    ax.annotate('', (x_tv, y_s + 0.35), (1.6, rows['synth'] - 0.62), arrowprops=arrow)
+    # the total loss, and its gradient back to the image only
+    L = (11.9, rows['synth'])
+    box(L, 'total\nloss L', '#ffffff', w=1.2, h=0.8)
+    ax.annotate('', (L[0] - 0.3, L[1] + 0.37), (x_c + 0.66, y_c), arrowprops=dict(
+        arrow, connectionstyle='arc3,rad=-0.15'))
+    ax.annotate('', (L[0] - 0.3, L[1] - 0.37), (taps['synth', 'conv5_1'][0] + 1.4, y_s),
+                arrowprops=arrow)
+    ax.plot([x_tv, x_tv, L[0]], [y_s - 0.35, -0.35, -0.35], color='black', lw=1.5)
+    ax.annotate('', (L[0], L[1] - 0.37), (L[0], -0.36), arrowprops=arrow)
+    ax.text(6.4, -0.3, 'TV loss', ha='center', va='bottom', fontsize=11)
+    y_g = rows['synth'] + 0.62
+    ax.annotate('', (1.96, y_g), (L[0] - 0.62, y_g), arrowprops=grad)
+    ax.text(4.9, y_g + 0.08, 'gradient ∂L/∂x: only the pixels change', ha='center',
+            va='bottom', fontsize=12, color='tab:red',
+            bbox=dict(fc='white', ec='none', pad=1))
     return fig

@@ -27,7 +27,7 @@ body.d2l-print { display: block; }
 .d2l-print-toc li { margin: 0.4rem 0; font-size: 1.1rem; }
 .d2l-chapter { break-before: page; }
 .jp-InputPrompt, .jp-OutputPrompt, .d2l-copy, a.anchor-link { display: none !important; }
-.jp-Cell { break-inside: avoid-page; }
+.jp-InputArea, .jp-OutputArea-output img { break-inside: avoid; }  /* a cell may break */
 img { max-width: 100%; }
 pre { white-space: pre-wrap; overflow-wrap: anywhere; }  /* paper does not scroll */
 '''

@@ -34,10 +34,10 @@ def transform_seconds(model, repeats, ctx=None):
     from d2lstyle import mxnet as d2l
     from d2lstyle import transfer
     ctx = ctx or mx.cpu()
-    net = transfer.load(model, ctx)
+    stylize_photo = transfer.load(model, ctx)  # chapter 5's stylize_photo with the network
     photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
-    d2l.stylize_photo(net, photo, ctx)
-    return seconds(lambda: d2l.stylize_photo(net, photo, ctx), repeats)
+    stylize_photo(photo)
+    return seconds(lambda: stylize_photo(photo), repeats)
 
 
 def optimisation_seconds(steps):

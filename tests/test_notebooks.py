@@ -62,3 +62,12 @@ def test_two_chapters_carry_solutions_that_the_students_build_leaves_out():
         nb = for_students(nbformat.read(path, 4))
         assert not any('Solution' in c.source for c in nb.cells), path  # none left untagged
         assert any('## Exercises' in c.source for c in nb.cells), path
+
+
+def test_no_two_sections_of_a_chapter_share_a_title_and_so_an_anchor():
+    for path in find_chapters():
+        titles = [line.lstrip('#').strip() for cell in nbformat.read(path, 4).cells
+                  if cell.cell_type == 'markdown' for line in cell.source.splitlines()
+                  if line.startswith('#')]
+        repeated = sorted({t for t in titles if titles.count(t) > 1})
+        assert repeated == [], (path.name, repeated)

@@ -100,9 +100,10 @@ def build(args, root=ROOT):
     runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
                                     args.stand_in_gpus, args.with_solutions))
     rendering = time.monotonic()
-    index = render(runs, args.out, pages_of(listed), root, book, args.with_solutions, args.pdf)
+    pages = pages_of(listed)
+    index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
     if args.pdf:
-        titles = dict(pages_of(listed))
+        titles = dict(pages)
         render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs], book,
                    profile, args.out)
     now = time.monotonic()

@@ -10,9 +10,10 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from builder import CHAPTERS, ROOT, BuildError
+from d2lstyle.profiles import PROFILES as PROFILE_SETTINGS
 
 CONFIG = 'book.toml'
-PROFILES = ('quick', 'full')
+PROFILES = tuple(PROFILE_SETTINGS)  # quick, full: defined with their settings in d2lstyle
 LOGO_TYPES = ('.png', '.jpg', '.jpeg', '.svg')
 
 
@@ -25,6 +26,11 @@ class Book:
     profile: str = 'quick'    # the profile a build uses unless told otherwise
     base_url: str = ''        # where the site will be published, for the publishing note
     logo: str = ''            # an image file, relative to the book's root, above the contents
+
+    @property
+    def byline(self):
+        """The lines under the title: the course, then the authors, each if given."""
+        return [line for line in (self.course, ', '.join(self.authors)) if line]
 
 
 def load_book(root=ROOT):

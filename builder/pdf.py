@@ -41,8 +41,7 @@ def print_document(chapters, book, profile):
         head = head or page[:page.index('<body')]
         parts.append(f'<article class="d2l-chapter" id="chapter-{name}">'
                      f'{MAIN.search(page).group(1)}</article>')
-    byline = ''.join(f'<p>{html.escape(line)}</p>'
-                     for line in (book.course, ', '.join(book.authors)) if line)
+    byline = ''.join(f'<p>{html.escape(line)}</p>' for line in book.byline)
     contents = ''.join(f'<li><a href="#chapter-{name}">{html.escape(title)}</a></li>'
                        for name, title, _, _ in chapters)
     return (f'{head}<style>{PRINT_CSS}</style><body class="jp-Notebook d2l-book d2l-print">'

@@ -237,8 +237,7 @@ def render_index(contents, out, credits, runs=()):
                  '<a href="gallery.html">gallery of results</a>.</p>')
     preface = chapters / PREFACE
     intro = markdown2html_mistune(preface.read_text()) if preface.exists() else ''
-    byline = ''.join(f'<p class="d2l-byline">{html.escape(line)}</p>'
-                     for line in (book.course, ', '.join(book.authors)) if line)
+    byline = ''.join(f'<p class="d2l-byline">{html.escape(line)}</p>' for line in book.byline)
     write_atomic(Path(out) / 'index.html',
                  page(book.title, f'<h1>{html.escape(book.title)}</h1>{byline}{intro}'
                       f'<h2>Chapters</h2><ul class="d2l-chapters">{items}</ul>{downloads}{extra}',

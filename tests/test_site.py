@@ -18,7 +18,6 @@ import threading
 import urllib.error
 import urllib.request
 import zipfile
-from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlparse
 
 import nbformat
@@ -31,7 +30,7 @@ from builder import ASSETS, BUILD, ROOT
 from builder.notebooks import check_clean, find_chapters
 from builder.render import FOLD_LINES
 from builder.config import Book
-from builder.pdf import BOOK_PDF, PRINT_HTML
+from builder.pdf import BOOK_PDF, CHROMIUM, PRINT_HTML
 from builder.site import (BOOK_FOLDER, BOOK_ZIP, Contents, book_zip, chapter_page, files_beside,
                           outline)
 from conftest import BOOK_BUILD, DOT, make_book, notebook
@@ -213,7 +212,6 @@ def test_a_chapter_page_says_what_its_notebook_needs_beside_it(book):
 
 # ---- in a browser -------------------------------------------------------------------------
 
-CHROMIUM = Path('/usr/bin/chromium')
 # No network, no first-run or background chatter: the site must work offline.
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
                  '--disable-background-networking', '--disable-component-update',

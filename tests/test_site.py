@@ -232,7 +232,8 @@ def synthetic_book(root):
     make_book(root)
     first = [new_markdown_cell('## The loss\n\nContent loss $L_c = \\frac{1}{2}\\sum (F - P)^2$, '
                                'and displayed:\n\n$$G_{ij} = \\sum_k F_{ik} F_{jk}$$\n\n'
-                               '![dot](../img/dot.png)'),
+                               '![dot](../img/dot.png)\n\n' + 'A paragraph long enough for the '
+                               'speaker notes rather than the slide. ' * 5),
              '#@save\ndef gram(x):\n    return x @ x.T',
              new_markdown_cell('### A long training log'),
              'for epoch in range(200):\n    print(f"epoch {epoch}, loss {1 / (epoch + 1):.4f}")',
@@ -341,6 +342,7 @@ def test_a_chapter_deck_opens_advances_and_typesets_its_formulas(site, open_page
     assert page.locator('.MathJax, .MathJax_Display').count() > 0  # typeset, not TeX
     shown = page.evaluate('() => document.querySelector(".reveal .slides").innerText')
     assert '$' not in shown and '\\frac' not in shown
+    assert page.locator('aside.notes').count() > 0  # the long paragraphs, for the speaker
     assert errors == []
 
 

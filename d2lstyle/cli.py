@@ -2,7 +2,8 @@
 
     d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT   optimise an image (chapters 1 to 4)
     d2lstyle train STYLE -o MODEL                       train a transform network (chapter 5)
-    d2lstyle transform --model MODEL IN OUT             stylize a photograph with one
+    d2lstyle transform --model MODEL IN OUT             stylize a photograph or a video
+                                                        (chapters 5 and 6) with one
 
 This module parses the options, checks them and dispatches to ``stylize`` or ``transfer``;
 nothing imports it. The checks run before MXNet is imported, so a bad input is a one-line
@@ -14,7 +15,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import D2lStyleError, presets
+from . import D2lStyleError, clips, presets
 from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
 
@@ -34,6 +35,7 @@ def _number(kind, test, what):
 positive_int = _number(int, lambda v: v > 0, 'a positive whole number')
 positive = _number(float, lambda v: v > 0, 'positive')
 non_negative = _number(float, lambda v: v >= 0, 'zero or positive')
+fraction = _number(float, lambda v: 0 <= v < 1, 'at least 0 and below 1')
 
 
 def make_parser():
@@ -116,11 +118,18 @@ def add_train_parser(commands):
 
 
 def add_transform_parser(commands):
-    x = commands.add_parser('transform', help='stylize a photo with a trained transform network')
+    x = commands.add_parser('transform', help='stylize a photo or a video with a trained '
+                            'transform network')
     x.add_argument('--model', required=True,
                    help='a shipped model (starry_night) or the prefix d2lstyle train wrote')
-    x.add_argument('input', type=Path, help='the photograph, any size')
-    x.add_argument('output', type=Path, help='.png or .jpg to write')
+    x.add_argument('input', type=Path,
+                   help=f'the photograph, any size, or a video ({", ".join(clips.VIDEO_SUFFIXES)})')
+    x.add_argument('output', type=Path,
+                   help=f'.png or .jpg to write; for a video, {" or ".join(clips.WRITERS)}')
+    x.add_argument('--blend', type=fraction, default=0.5, metavar='ALPHA',
+                   help='a video: mix each frame with the previous result carried along the '
+                        'optical flow, this much of it, against flicker (chapter 6; default: '
+                        '0.5; 0: none)')
     x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
 
 
@@ -135,7 +144,18 @@ def check_output(output, inputs):
 
 
 def check_transform(args):
-    check_output(args.output, [args.input])
+    """A photograph goes to an image, a video to a video that OpenCV can read and write."""
+    if not clips.is_video(args.input):
+        if args.output.suffix.lower() in clips.WRITERS:
+            raise D2lStyleError(f'{args.output}: {args.input} is a photograph, so the output '
+                                f'is an image ({", ".join(SUFFIXES)}); give a video '
+                                f'({", ".join(clips.VIDEO_SUFFIXES)}) to get a video')
+        return check_output(args.output, [args.input])
+    clips.check_video_output(args.output)
+    if real_path(args.input) == real_path(args.output):
+        raise D2lStyleError(f'{args.output}: the output would overwrite the input; '
+                            'choose another output path')
+    clips.video_info(args.input)
 
 
 def check_train(args):

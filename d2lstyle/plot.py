@@ -1,5 +1,7 @@
-"""Figures for the chapters: a live view of training, rows of images, and chapter 1's figure
-of the method."""
+"""Figures for the chapters: a live view of training, rows of images, clips side by side,
+and chapter 1's figure of the method."""
+import base64
+import io
 import time
 
 import numpy as np
@@ -77,6 +79,34 @@ def show_images(images, titles=None, scale=3.0):
             ax.set_title(titles[i], fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def show_clip(clips, titles, fps, width=240):
+    """Clips (lists of HxWx3 uint8 frames, equally long) side by side, each frame resized to
+    ``width`` pixels wide and labelled with its clip's title, as one animated WebP that plays in the
+    notebook, on the site and in the slides (a lossless PNG of noisy strokes is ten times
+    larger)."""
+    from IPython.display import HTML
+    from PIL import Image, ImageDraw
+    frames = []
+    for row in zip(*clips):
+        parts = [Image.fromarray(frame) for frame in row]
+        parts = [im.resize((width, round(im.height * width / im.width)),
+                           Image.Resampling.LANCZOS) for im in parts]
+        sheet = Image.new('RGB', (sum(im.width for im in parts) + 8 * (len(parts) - 1),
+                                  parts[0].height + 18), 'white')
+        x, draw = 0, ImageDraw.Draw(sheet)
+        for im, title in zip(parts, titles):
+            sheet.paste(im, (x, 18))
+            draw.text((x + 2, 3), title, fill='black')
+            x += im.width + 8
+        frames.append(sheet)
+    data = io.BytesIO()
+    frames[0].save(data, format='WEBP', save_all=True, append_images=frames[1:], quality=80,
+                   duration=round(1000 / fps), loop=0)
+    alt = 'clips side by side: ' + ', '.join(titles)
+    return HTML(f'<img class="d2l-clip" alt="{alt}" '
+                f'src="data:image/webp;base64,{base64.b64encode(data.getvalue()).decode()}">')
 
 
 # ---- chapter 1's figure of the method ----------------------------------------------------

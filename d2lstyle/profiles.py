@@ -27,24 +27,33 @@ class Training:
 
 
 @dataclass(frozen=True)
+class Clip:
+    frame_shape: tuple   # (width, height)
+    num_frames: int
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     stages: tuple        # progressive upscaling: each stage starts from the last result
     compare: Stage       # one problem, solved many ways, in the comparison chapters
     train: Training      # the transform network of chapter 5
+    clip: Clip           # the video of chapter 6
     lr: float = 0.3
     lr_decay_steps: int = 50
 
 
 PROFILES = {
     'quick': Profile('quick', (Stage((300, 200), 200), Stage((600, 400), 60)),
-                     compare=Stage((150, 100), 100), train=Training(64, 2, 100, 16)),
+                     compare=Stage((150, 100), 100), train=Training(64, 2, 100, 16),
+                     clip=Clip((320, 212), 24)),
     # quick's stages and a third at 1200x800 (an enlarged result needs few steps there; one
     # of chapter 1's steps takes about 17 s at that size on a 2-core CPU), comparisons at
     # 240x160, and a short training run: chapter 5 loads the shipped network for its results
     'full': Profile('full', (Stage((300, 200), 200), Stage((600, 400), 60),
                              Stage((1200, 800), 20)),
-                    compare=Stage((240, 160), 100), train=Training(128, 4, 100, 16)),
+                    compare=Stage((240, 160), 100), train=Training(128, 4, 100, 16),
+                    clip=Clip((640, 424), 48)),
 }
 
 

@@ -1,5 +1,5 @@
-"""What the commands and the benchmarks share at run time: the device a run uses, and the
-record of a run (versions, machine, settings), which the commands write with
+"""What the commands and the benchmarks share at run time: the device a run uses, its
+progress bar, and the record of a run (versions, machine, settings), which the commands write with
 ``atomic.write_json``.
 
 It sits between the commands (``stylize``, ``transfer``, the benchmarks) and the library
@@ -9,13 +9,21 @@ import ctypes
 import gc
 import os
 import platform
+import sys
 from pathlib import Path
 
 import mxnet as mx
 import numpy
+from tqdm import tqdm
 
 from . import D2lStyleError, __version__
 from . import mxnet as d2l
+
+
+def progress(iterable=None, **options):
+    """A tqdm progress bar with its time left; redrawn every 10 s, not 10 times a second, when
+    it goes to a log or a notebook rather than to a terminal."""
+    return tqdm(iterable, mininterval=0.1 if sys.stderr.isatty() else 10, **options)
 
 
 def device(name):

@@ -8,7 +8,6 @@ import time
 
 import mxnet as mx
 from PIL import Image
-from tqdm import tqdm
 
 from . import D2lStyleError, memory, plan, presets, runtime, weights
 from . import mxnet as d2l
@@ -166,7 +165,7 @@ class Run:
         g = grid(shape)
         desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
             f' in {len(g)} tiles' if len(g) > 1 else '')
-        with tqdm(total=stage.iterations, desc=desc, unit='it') as bar:
+        with runtime.progress(total=stage.iterations, desc=desc, unit='it') as bar:
             f = self.objective(self.stage_objective(content_X, g), k, bar)
             if stage.optimizer == 'lbfgs':
                 d2l.lbfgs(f, X, stage.iterations)

@@ -12,7 +12,7 @@ import mxnet as mx
 import numpy as np
 from PIL import Image
 
-from . import D2lStyleError, memory, presets, runtime
+from . import D2lStyleError, clips, memory, presets, runtime
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import read_image, save_image
@@ -59,12 +59,15 @@ def load(model, ctx, tile_megapixels=None):
 
 
 def transform(args):
-    """The transform command: one photograph through a trained network, in tiles if it is
-    larger than memory.TRANSFORM_TILE_MEGAPIXELS."""
+    """The transform command: a photograph, or each frame of a video, through a trained
+    network; in tiles if a picture is larger than memory.TRANSFORM_TILE_MEGAPIXELS."""
     runtime.allocate_large_blocks_apart()
     ctx = runtime.device(args.device)
-    img = read_image(args.input)
-    w, h = img.size
+    if clips.is_video(args.input):
+        fps, (w, h), count = clips.video_info(args.input)
+    else:
+        img = read_image(args.input)
+        w, h = img.size
     grid = photo_tiles(w, h)
     fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
     memory.check_fits('transform', pass_megapixels(grid) if grid else w * h / 1e6,
@@ -72,10 +75,45 @@ def transform(args):
                       f'downscale it first (a long side of at most about {fits} fits now)'
                       if fits else 'free some memory first', ctx, image_megapixels=w * h / 1e6)
     stylize_photo = load(args.model, ctx, memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
+    tiled = f' (in {len(grid)} tiles)' if grid else ''
     start = time.perf_counter()
+    if clips.is_video(args.input):
+        return transform_video(args, stylize_photo, fps, count, start, tiled)
     save_image(stylize_photo(img), args.output)
-    print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s'
-          + (f' (in {len(grid)} tiles)' if grid else ''))
+    print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s{tiled}')
+    return 0
+
+
+def transform_video(args, stylize_photo, fps, count, start, tiled):
+    """Each frame of the video through the network, blended along the flow with the result
+    before it (chapter 6); prints the warping error before and after blending."""
+    errors = {'stylized': [], 'blended': []}
+
+    def results():
+        previous = None
+        for frame in runtime.progress(clips.read_frames(args.input), total=count or None,
+                                      unit='frame', desc=args.input.name):
+            output = np.asarray(stylize_photo(Image.fromarray(frame)))
+            result = output
+            if previous is not None:
+                flow, mask = d2l.motion(frame, previous[0])
+                result = d2l.blend_step(previous[2], output, flow, mask, args.blend)
+                errors['stylized'].append(d2l.frame_error(output, previous[1], flow, mask))
+                errors['blended'].append(d2l.frame_error(result, previous[2], flow, mask))
+            previous = frame, output, result
+            yield result
+
+    try:
+        written = clips.write_video(args.output, results(), fps)
+    except KeyboardInterrupt:
+        print(f'd2lstyle: interrupted; {args.output} was not written', file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    print(f'{args.output}: {written} frames at {fps:g} fps in {seconds:.1f} s '
+          f'({seconds / written:.2f} s per frame){tiled}')
+    if errors['stylized']:
+        print(f'flicker (warping error, grey levels): {np.mean(errors["stylized"]):.2f} stylized '
+              f'frame by frame, {np.mean(errors["blended"]):.2f} blended with --blend {args.blend:g}')
     return 0
 
 

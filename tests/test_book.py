@@ -226,3 +226,34 @@ def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site):
     assert f'closer in content: {closer}' in text or judged['optimised'][0] == judged['network'][0]
     assert re.search(r"the network's training: \d+ steps of \d+ crops of \d+ pixels from 10 "
                      r'photographs', text)
+
+
+def test_chapter_6_measures_the_flicker_and_blending_lowers_it(site):
+    text = printed(executed(ROOT / CHAPTERS / '06_video.ipynb'))
+    clip = profiles.PROFILES['quick'].clip
+    assert f'{clip.num_frames} frames of {clip.frame_shape[0]}x{clip.frame_shape[1]}' in text
+    off = re.search(r'the estimate is off by ([\d.]+) px', text)
+    assert off and float(off.group(1)) < 1
+    errors = {}
+    for name in ['input', 'each frame stylized', 'blended, alpha=0.5']:
+        row = re.search(rf'{re.escape(name)}: +([\d.]+) grey levels \(with the true motion: +'
+                        r'([\d.]+)\)', text)
+        assert row, name
+        errors[name] = tuple(map(float, row.groups()))
+    # the input is the floor, the network flickers well above it, blending brings it down,
+    # by the estimated flow and by the true motion, which the blending never saw
+    for k in (0, 1):
+        assert (errors['input'][k] < errors['blended, alpha=0.5'][k]
+                < errors['each frame stylized'][k])
+    ratio = re.search(r"error is ([\d.]+) times the input's", text)
+    assert ratio and float(ratio.group(1)) > 2
+    # the sweep: more blending, less flicker and less sharpness
+    sweep = [tuple(map(float, m)) for m in re.findall(
+        r'alpha=([\d.]+) *: warping error +([\d.]+) \(true motion +([\d.]+)\), sharpness +([\d.]+)',
+        text)]
+    assert len(sweep) == 5 and sweep[0][0] == 0
+    assert all(a[2] > b[2] and a[3] > b[3] for a, b in zip(sweep, sweep[1:]))
+    # the command wrote the clip whole and printed the same kind of drop
+    assert f'written: {clip.num_frames} frames of {clip.frame_shape[0]}x{clip.frame_shape[1]}' in text
+    flicker = re.search(r'([\d.]+) stylized frame by frame, ([\d.]+) blended with --blend 0.5', text)
+    assert flicker and float(flicker.group(2)) < float(flicker.group(1))

@@ -15,7 +15,9 @@ __all__ = [
     'preset_layers', 'preset_noise', 'start_image', 'stylize', 'judge', 'conv_block',
     'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
     'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
-    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json']
+    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json',
+    'optical_flow', 'warp', 'inside', 'motion', 'frame_error', 'warping_error', 'blend_step',
+    'blend_along_flow']
 
 from .neural_style import (
     rgb_mean, rgb_std, preprocess, postprocess, try_gpu, extract_features, get_contents,
@@ -33,3 +35,5 @@ from .feed_forward import (
     conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
     PhotoFolder, photo_loader, save_checkpoint, load_checkpoint, train_transform_net, export_model,
     load_model, stylize_photo, D2lStyleError, SUFFIXES, write_json)
+from .video import (
+    optical_flow, warp, inside, motion, frame_error, warping_error, blend_step, blend_along_flow)

@@ -49,10 +49,11 @@ PROFILES = {
                      clip=Clip((320, 212), 24)),
     # quick's stages and a third at 1200x800 (an enlarged result needs few steps there; one
     # of chapter 1's steps takes about 17 s at that size on a 2-core CPU), comparisons at
-    # 240x160, and a short training run: chapter 5 loads the shipped network for its results
+    # 192x128 (at 240x160 chapters 3 and 4 took 14 minutes each and the book over an hour),
+    # and a short training run: chapter 5 loads the shipped network for its results
     'full': Profile('full', (Stage((300, 200), 200), Stage((600, 400), 60),
                              Stage((1200, 800), 20)),
-                    compare=Stage((240, 160), 100), train=Training(128, 4, 100, 16),
+                    compare=Stage((192, 128), 100), train=Training(128, 4, 100, 16),
                     clip=Clip((640, 424), 48)),
 }
 

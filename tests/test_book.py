@@ -257,3 +257,10 @@ def test_chapter_6_measures_the_flicker_and_blending_lowers_it(site):
     assert f'written: {clip.num_frames} frames of {clip.frame_shape[0]}x{clip.frame_shape[1]}' in text
     flicker = re.search(r'([\d.]+) stylized frame by frame, ([\d.]+) blended with --blend 0.5', text)
     assert flicker and float(flicker.group(2)) < float(flicker.group(1))
+    # the real clip: the network multiplies the input's error, blending brings it down
+    real = re.search(r'the mask keeps [\d.]+% of the pixels\n +input: +([\d.]+) grey levels\n'
+                     r' +each frame stylized: +([\d.]+) grey levels\n +blended, alpha=0.5: +'
+                     r'([\d.]+) grey levels', text)
+    assert real
+    floor, stylized, blended = map(float, real.groups())
+    assert floor < blended < stylized

@@ -31,7 +31,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_every_image_is_credited():
     credits = (ROOT / 'img' / 'CREDITS.md').read_text()
-    images = list((ROOT / 'img').rglob('*.jpg'))
+    images = [*(ROOT / 'img').rglob('*.jpg'), *(ROOT / 'img').rglob('*.mp4')]
     assert len(images) > 10  # the paintings, the photographs and chapter 5's training set
     for image in images:
         name = image.relative_to(ROOT / 'img').as_posix()

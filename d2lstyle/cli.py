@@ -137,6 +137,10 @@ def check_output(output, inputs):
     """An output Pillow can write, which overwrites no input."""
     if output.suffix.lower() not in SUFFIXES:
         raise D2lStyleError(f'{output}: the output must end in one of {", ".join(SUFFIXES)}')
+    check_not_an_input(output, inputs)
+
+
+def check_not_an_input(output, inputs):
     for path in inputs:
         if real_path(path) == real_path(output):
             raise D2lStyleError(f'{output}: the output would overwrite an input; '
@@ -152,9 +156,7 @@ def check_transform(args):
                                 f'({", ".join(clips.VIDEO_SUFFIXES)}) to get a video')
         return check_output(args.output, [args.input])
     clips.check_video_output(args.output)
-    if real_path(args.input) == real_path(args.output):
-        raise D2lStyleError(f'{args.output}: the output would overwrite the input; '
-                            'choose another output path')
+    check_not_an_input(args.output, [args.input])
     clips.video_info(args.input)
 
 

@@ -21,7 +21,8 @@ Each pair also records ``step_seconds``, one of chapter 2's hybridized steps on 
 image at the final size, timed on the same machine: a strategy's time over it is a count of
 full-size steps, which carries over to another machine (``--append --steps-only`` adds it to
 stored results).
-Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them.
+Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them. Peak memory per size
+is ``benchmarks/memory.py``'s to measure, not this script's.
 """
 import argparse
 import json
@@ -39,7 +40,6 @@ os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the checkout's d2lstyle, installed or not
 from d2lstyle.atomic import write_json  # noqa: E402
-from memory import MEASURE  # noqa: E402  (benchmarks/memory.py: a run's peak memory)
 
 PAIRS = [('tubingen.jpg', 'starry_night.jpg'), ('photos/china.jpg', 'great_wave.jpg'),
          ('flower.jpg', 'the_scream.jpg')]
@@ -110,19 +110,18 @@ def run(strategy, content, style, size, folder, scale_steps=1.0):
             '--save-every', max(1, total // SNAPSHOTS)]
     start = time.perf_counter()
     # A shell that starts a job in the background makes it ignore Ctrl-C: undo that for the run
-    proc = subprocess.Popen([sys.executable, '-c', MEASURE, *map(str, argv)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        out_text, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
+        _, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
-        out_text, err = proc.communicate()
+        _, err = proc.communicate()
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 130):
         raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
     record = json.loads(out.with_suffix('.json').read_text())
-    record['peak_gb'] = int(out_text.split('peak_kb')[-1]) * 1024 / 1e9
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))
     return strategy, record, snapshots + [(len(record['losses']), out)], wall
@@ -246,7 +245,7 @@ def measure_pair(photo, painting, size, strategies, scale_steps, keep):
             if keep:
                 read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
         pair['runs'].append({'strategy': asdict(used), 'points': points,
-                             'stages': record['stages'], 'peak_gb': record['peak_gb'],
+                             'stages': record['stages'],
                              'process_seconds': wall})
         print(f"{photo} + {painting}, {used.name}: {points[-1]['seconds']:.0f} s, content "
               f"{points[-1]['content']:.3f}, style {points[-1]['style']:.3f}, texture "

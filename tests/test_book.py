@@ -34,9 +34,10 @@ def executed(path):
 
 
 def printed(nb):
-    """Everything the notebook's code cells printed."""
-    return '\n'.join(o.get('text', '') for c in nb.cells if c.cell_type == 'code'
-                     for o in c.outputs)
+    """Everything the notebook's code cells printed, a cell's outputs joined as printed (one
+    print may arrive in several stream outputs, depending on when the kernel flushed)."""
+    return '\n'.join(''.join(o.get('text', '') for o in c.outputs)
+                     for c in nb.cells if c.cell_type == 'code')
 
 
 def test_every_chapter_has_a_page_and_a_download(site):

@@ -91,8 +91,8 @@ class TiledTransform:
     def __init__(self, prefix, ctx, max_megapixels):
         self.ctx, self.max_megapixels = ctx, max_megapixels
         self.output, self.norms = affine_graph(mx.sym.load(f'{prefix}-symbol.json'))
-        self.params = {name.split(':', 1)[-1]: value.as_in_context(ctx) for name, value in
-                       mx.nd.load(f'{prefix}-0000.params').items()}
+        self.params = {name.split(':', 1)[-1]: value.astype('float32').as_in_context(ctx)
+                       for name, value in mx.nd.load(f'{prefix}-0000.params').items()}
         folded = {f'{name}_{part}' for name, *_ in self.norms for part in ('scale', 'shift')}
         missing = set(self.output.list_inputs()) - set(self.params) - folded - {'data'}
         if missing:

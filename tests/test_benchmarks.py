@@ -49,3 +49,22 @@ def test_the_plan_strategy_runs_the_command_with_the_final_size_alone():
     # tubingen.jpg (1024x768) at 1200 pixels: only its last stage is in tiles
     assert strategy.iterations(1200, (1024, 768)) == sum(
         s.iterations for s in plan.plan(1200, lambda side: side > 1000))
+
+
+def test_the_shipped_networks_were_judged_at_print_size_on_photographs_they_never_saw():
+    import json
+    import shipped_models
+    from d2lstyle import transfer
+    stored = json.loads((ROOT / 'benchmarks' / 'shipped_models.json').read_text())
+    assert stored['size'] == 1200 and set(stored['models']) == set(shipped_models.PAINTINGS)
+    for name, result in stored['models'].items():
+        record = json.loads((transfer.MODELS / f'{name}.json').read_text())
+        assert not set(result['photos']) & set(record['data'])  # held out of training
+        for photo, scores in result['photos'].items():
+            assert max(scores['shape']) == 1200
+            assert scores[name]['style'] < 1  # moved towards the painting
+        assert (shipped_models.FOLDER / f'tubingen_{name}.jpg').exists()
+        assert 'optimisation' in result['photos'][shipped_models.OPTIMISED]
+    # the retrained Starry Night network is closer in style than the one it replaced
+    for scores in stored['models']['starry_night']['photos'].values():
+        assert scores['starry_night']['style'] < scores['starry_night_instancenorm']['style']

@@ -223,6 +223,14 @@ def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site):
     # printed winners are the table's
     assert judged['optimised'][1] < judged['network'][1]
     assert 'closer in style: optimised' in text
+    # the print-size networks: the gallery's table has every network, on both held-out
+    # photographs, and the optimisation on Tübingen; float16 moves no picture visibly
+    for name in ['starry_night', 'great_wave', 'the_scream', 'shipwreck', 'woman_with_hat']:
+        for photo in ['tubingen', 'flower']:
+            assert re.search(rf'^ *{name} +{photo} +{name} +[\d.]+ +[\d.]+ +[\d.]+$', text, re.M)
+        assert re.search(rf'^ *{name} +tubingen +optimisation +[\d.]+ +[\d.]+ +[\d.]+$', text, re.M)
+        assert re.search(rf'^{name}: float16 weights change the 1200x900 picture by at most '
+                         r'[012] grey level', text, re.M)
     closer = 'optimised' if judged['optimised'][0] < judged['network'][0] else 'network'
     assert f'closer in content: {closer}' in text or judged['optimised'][0] == judged['network'][0]
     assert re.search(r"the network's training: \d+ steps of \d+ crops of \d+ pixels from 10 "

@@ -14,17 +14,30 @@ CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg
 HELD_OUT = ROOT / 'img' / 'flower.jpg'
 
 
-def test_the_shipped_model_is_small_recorded_and_stylizes(tmp_path):
-    assert transfer.shipped() == ['starry_night', 'starry_night_batchnorm']
-    prefix = transfer.MODELS / 'starry_night'
-    record = json.loads(prefix.with_suffix('.json').read_text())
-    for name, digest in record['files'].items():
-        assert weights.sha256(transfer.MODELS / name) == digest
-        assert (transfer.MODELS / name).stat().st_size <= 10_000_000
-    assert record['command'].startswith('d2lstyle train ') and record['iterations'] > 0
-    assert 'flower.jpg' not in record['data'] and 'tubingen.jpg' not in record['data']
+PAINTINGS = ['great_wave', 'shipwreck', 'starry_night', 'the_scream', 'woman_with_hat']
+
+
+def test_the_shipped_models_are_small_and_recorded():
+    assert transfer.shipped() == sorted(PAINTINGS + ['starry_night_batchnorm',
+                                                     'starry_night_instancenorm'])
+    assert sum(p.stat().st_size for p in transfer.MODELS.iterdir()) <= 10_000_000
+    for name in transfer.shipped():
+        record = json.loads((transfer.MODELS / f'{name}.json').read_text())
+        assert set(record['files']) == {f'{name}-symbol.json', f'{name}-0000.params'}
+        for file, digest in record['files'].items():
+            assert weights.sha256(transfer.MODELS / file) == digest
+        assert record['iterations'] > 0 and record['command'] and record['machine']
+        assert 'flower.jpg' not in record['data'] and 'tubingen.jpg' not in record['data']
+
+
+@pytest.mark.parametrize('name', PAINTINGS)
+def test_a_network_per_painting_in_float16_that_stylizes(tmp_path, name):
+    record = json.loads((transfer.MODELS / f'{name}.json').read_text())
+    params = mx.nd.load(str(transfer.MODELS / f'{name}-0000.params'))
+    assert {v.dtype for v in params.values()} == {np.float16} and record['stored_as'] == 'float16'
+    assert record['float16_difference']['max'] <= 2  # grey levels, against the float32 network
     out = tmp_path / 'out.png'
-    assert cli.main(['transform', '--model', 'starry_night', str(HELD_OUT), str(out)]) == 0
+    assert cli.main(['transform', '--model', name, str(HELD_OUT), str(out)]) == 0
     result = np.asarray(Image.open(out), dtype=float)
     assert result.shape == (342, 512, 3)
     photo = np.asarray(Image.open(HELD_OUT), dtype=float)
@@ -105,7 +118,7 @@ def one_pass_and_tiled(model, img, max_megapixels, ctx=mx.cpu()):
     return np.asarray(whole, dtype=float), np.asarray(tiled, dtype=float)
 
 
-@pytest.mark.parametrize('model', ['starry_night', 'starry_night_batchnorm'])
+@pytest.mark.parametrize('model', ['starry_night', 'starry_night_batchnorm', 'the_scream'])
 def test_tiles_give_the_one_pass_result(model):
     img = Image.open(CONTENT).convert('RGB').resize((402, 298))  # sides not multiples of 4
     grid = transform_tiles.tiles(404, 300, 0.06)

@@ -226,11 +226,13 @@ def export_model(net, prefix):
 
 # Defined in chapters/05_feed_forward.ipynb, section "Export and Inference"
 def load_model(prefix, ctx):
-    """A network that export_model wrote, as a SymbolBlock."""
+    """A network that export_model wrote, as a float32 SymbolBlock (the file may hold its
+    weights in float16, as the shipped models do, at half the size)."""
     with warnings.catch_warnings():  # the input's type is not in the file: float32, as usual
         warnings.simplefilter('ignore', UserWarning)
         net = gluon.SymbolBlock.imports(f'{prefix}-symbol.json', ['data'],
                                         f'{prefix}-0000.params', ctx=ctx)
+    net.cast('float32')
     net.hybridize(static_alloc=True)
     return net
 

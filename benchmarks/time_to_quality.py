@@ -228,11 +228,17 @@ def step_seconds(shape, repeats=3):
     return statistics.median(seconds(step, repeats))
 
 
-def measure_pair(photo, painting, size, strategies, scale_steps, keep):
+def pair_judge(photo, painting, size):
+    """The Judge of a pair at the final size ``size``."""
     from d2lstyle.images import read_image, stage_shape
     content_img, style_img = read_image(ROOT / 'img' / photo), read_image(ROOT / 'img' / painting)
-    shape = stage_shape(content_img.size, size)
-    judge = Judge(content_img, style_img, shape)
+    return Judge(content_img, style_img, stage_shape(content_img.size, size))
+
+
+def measure_pair(photo, painting, size, strategies, scale_steps, keep):
+    from d2lstyle.images import read_image
+    judge = pair_judge(photo, painting, size)
+    shape = judge.shape
     pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': [],
             'step_seconds': step_seconds(shape)}
     for strategy in strategies:
@@ -277,6 +283,9 @@ def main(argv=None):
                              'strategy), on the same machine')
     parser.add_argument('--steps-only', action='store_true',
                         help="with --append: only time one full-size step of each pair's")
+    parser.add_argument('--feed-forward-only', action='store_true',
+                        help='with --append: only measure the shipped network again (after it '
+                             'was retrained)')
     args = parser.parse_args(argv)
     strategies = [s for s in STRATEGIES if not args.strategies or s.name in args.strategies]
     if args.keep:
@@ -294,6 +303,17 @@ def main(argv=None):
             parser.error('--steps-only adds to what --out holds: give --append too')
         for pair in report['pairs']:
             pair['step_seconds'] = step_seconds(pair['shape'])
+        write_json(args.out, report)
+        return
+    if args.feed_forward_only:
+        if not args.append:
+            parser.error('--feed-forward-only adds to what --out holds: give --append too')
+        for pair in report['pairs']:
+            if 'feed_forward' in pair:
+                with tempfile.TemporaryDirectory() as tmp:
+                    pair['feed_forward'] = feed_forward_point(
+                        pair_judge(pair['photo'], pair['painting'], args.size),
+                        ROOT / 'img' / pair['photo'], args.size, Path(tmp))
         write_json(args.out, report)
         return
     later = [s for s in strategies if not s.first_pair_only]

@@ -30,7 +30,7 @@ RESULT_TYPES = ('*.json', '*.jpg', '*.png')  # what a benchmark stores for the c
 
 def stored_results(root=ROOT):
     """The results the benchmarks stored and the chapters read: figures and pictures."""
-    return sorted(p for pattern in RESULT_TYPES for p in (Path(root) / BENCHMARKS).glob(pattern))
+    return sorted(p for pattern in RESULT_TYPES for p in (Path(root) / BENCHMARKS).rglob(pattern))
 
 
 class BuildError(Exception):

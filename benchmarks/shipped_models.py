@@ -4,7 +4,7 @@
 
 For every painting with a shipped network, each held-out photograph (never a training photo)
 goes through the network at ``--size`` pixels on its long side, and chapter 4's independent
-judge (time_to_quality's ``Judge``: VGG-16, content over the painting's, style and texture
+judge (time_to_quality's ``pair_judge``: VGG-16, content over the painting's, style and texture
 over the photograph's) scores the result at that size. Tübingen is also stylized by chapter
 1's method as ``d2lstyle stylize --size`` plans it, the optimisation the network stands in for;
 that picture is kept as a JPEG beside the results, for chapter 5's gallery. Older networks of
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
-from time_to_quality import ROOT, Judge  # noqa: E402
+from time_to_quality import ROOT, pair_judge  # noqa: E402
 
 from d2lstyle.atomic import write_json  # noqa: E402
 
@@ -57,13 +57,12 @@ def optimise(photo, painting, size, out):
 
 
 def measure(name, painting_file, size):
-    from d2lstyle.images import read_image, stage_shape
-    painting = read_image(ROOT / 'img' / painting_file)
+    from d2lstyle.images import read_image
     result = {'painting': painting_file, 'photos': {}}
     for photo_file in PHOTOS:
         photo = read_image(ROOT / 'img' / photo_file)
-        shape = stage_shape(photo.size, size)
-        judge = Judge(photo, painting, shape)
+        judge = pair_judge(photo_file, painting_file, size)
+        shape = judge.shape
         scores = {'shape': list(shape)}
         for model in [name] + OLDER.get(name, []):
             out, seconds = network(model, photo, shape)

@@ -56,15 +56,13 @@ class Strategy:
     init: str = 'content'
     minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
     first_pair_only: bool = False
-    lr: float = None  # Adam's learning rate (L-BFGS has none); None: the preset's
 
     def argv(self, size):
         if not self.steps:
             return ['--size', str(size)]
         sizes = [max(32, round(size * s)) for s in self.sizes]
         return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
-                '--optimizer', self.optimizer, '--init', self.init,
-                *(['--lr', str(self.lr)] if self.lr else [])]
+                '--optimizer', self.optimizer, '--init', self.init]
 
     def iterations(self, size, photo_size):
         """How many iterations the run makes in all."""
@@ -83,8 +81,6 @@ def pyramid(stages, scale=2 ** 0.5):
 STRATEGIES = [
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
-    # the plan with a third of the preset's learning rate (0.3) for Adam on its tiled last stage
-    Strategy('plan, gentler last stage', pyramid(5), (100, 50, 25, 12, 10), 'lbfgs', lr=0.1),
     # a coarser pyramid: twice as large per stage, a quarter of the iterations
     Strategy('three-stage pyramid', (0.25, 0.5, 1.0), (100, 25, 10), 'lbfgs'),
     # the plan's pyramid with twice the iterations at every stage but the last: the long run
@@ -251,7 +247,7 @@ def measure_pair(photo, painting, size, strategies, scale_steps, keep):
             if keep:
                 read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
         pair['runs'].append({'strategy': asdict(used), 'points': points,
-                             'stages': record['stages'],
+                             'stages': record['stages'], 'fallbacks': record['fallbacks'],
                              'process_seconds': wall})
         print(f"{photo} + {painting}, {used.name}: {points[-1]['seconds']:.0f} s, content "
               f"{points[-1]['content']:.3f}, style {points[-1]['style']:.3f}, texture "

@@ -24,6 +24,14 @@ OVERLAP = 64
 # A photograph above this many megapixels passes through a transform network in tiles of at
 # most this size with their margins (d2lstyle.transform_tiles): 2400x1600 passes whole.
 TRANSFORM_TILE_MEGAPIXELS = 4.0
+# A planned stage in tiles may fall back to L-BFGS (d2lstyle.plan), which keeps whole-image
+# arrays: pairs of its past steps, at most LBFGS_HISTORY and as many as fit in
+# LBFGS_HISTORY_GB, and about LBFGS_ARRAYS more. Only stages of at most FALLBACK_MEGAPIXELS
+# (2400x1800 is 4.3) get the fallback, so that no stage's whole-image state grows past 1 GB.
+LBFGS_HISTORY_GB = 0.5
+LBFGS_HISTORY = 10
+LBFGS_ARRAYS = 6
+FALLBACK_MEGAPIXELS = 4.5
 # MXNet keeps the element count of an array in a signed 32-bit integer.
 MAX_ELEMENTS = 2 ** 31 - 1
 GB = 1e9
@@ -90,12 +98,26 @@ def check_elements(count, what, advice):
                             f'MXNet allows in one array ({MAX_ELEMENTS + 1:.3g}); {advice}')
 
 
-def check_fits(command, megapixels, what, advice, ctx=None, image_megapixels=0.0):
-    """Refuse a run on ``ctx`` whose estimated peak exceeds the memory available there now.
-    Returns the estimate in GB."""
-    need = MODELS[command].need_gb(megapixels, image_megapixels)
+def check_fits(command, megapixels, what, advice, ctx=None, image_megapixels=0.0, extra_gb=0.0):
+    """Refuse a run on ``ctx`` whose estimated peak (plus ``extra_gb``) exceeds the memory
+    available there now. Returns the estimate in GB."""
+    need = MODELS[command].need_gb(megapixels, image_megapixels) + extra_gb
     available = available_gb(ctx)
     if available is not None and need > available:
         raise D2lStyleError(f'{what} needs about {need:.1f} GB of memory and {available:.1f} GB '
                             f'is available; {advice}')
     return need
+
+
+def lbfgs_history(pixels):
+    """How many pairs of L-BFGS's memory of an image of ``pixels`` fit in LBFGS_HISTORY_GB."""
+    return max(1, min(LBFGS_HISTORY, int(LBFGS_HISTORY_GB / (2 * image_gb(pixels)))))
+
+
+def lbfgs_gb(pixels):
+    """L-BFGS's whole-image state for an image of ``pixels``: its pairs and its other arrays."""
+    return (2 * lbfgs_history(pixels) + LBFGS_ARRAYS) * image_gb(pixels)
+
+
+def image_gb(pixels):
+    return 3 * 4 * pixels / GB  # one float32 image of three channels

@@ -33,6 +33,10 @@ class Diverged(Exception):
     pass
 
 
+class FirstStepFailed(Exception):
+    """Adam's first step of a stage raised the loss (plan.Stage.fallback)."""
+
+
 def stylize(args):
     """Run the command whose options ``cli`` checked; return its exit code."""
     runtime.allocate_large_blocks_apart()
@@ -68,7 +72,8 @@ class Run:
                                      self.style_layers, preset.pooling)
         self.record = runtime.record('stylize', vars(args), resolved=dataclasses.asdict(preset),
                                      stages=[dataclasses.asdict(s) for s in self.stages],
-                                     losses=[], status='running', elapsed_seconds=0.0)
+                                     losses=[], fallbacks=[], status='running',
+                                     elapsed_seconds=0.0)
         self.record_path = args.output.with_suffix('.json')
         self.good, self.iteration = None, 0
 
@@ -77,19 +82,22 @@ class Run:
         --optimizer, where given, replaces every stage's."""
         args = self.args
         if args.planned:
-            stages = plan.plan(args.size[0], self.tiled)
+            stages = plan.plan(args.size[0], self.tiled, self.lbfgs_fits)
         else:
             counts = args.iterations * (len(args.size) if len(args.iterations) == 1 else 1)
             stages = [plan.Stage(size, n, self.preset.optimizer)
                       for size, n in zip(args.size, counts)]
         if args.optimizer:
             stages = [dataclasses.replace(s, optimizer=args.optimizer) for s in stages]
-        # L-BFGS's line search needs the gradient of one function; tiles blend theirs
-        return [dataclasses.replace(s, optimizer='adam') if self.tiled(s.size) else s
-                for s in stages]
+        # L-BFGS's line search needs the gradient of one function; tiles blend theirs for Adam
+        return [dataclasses.replace(s, optimizer='adam')
+                if self.tiled(s.size) and s.fallback is None else s for s in stages]
 
     def tiled(self, side):
         return tiled(self.content.size, side)
+
+    def lbfgs_fits(self, side):
+        return math.prod(stage_shape(self.content.size, side)) <= memory.FALLBACK_MEGAPIXELS * 1e6
 
     def show_plan(self):
         names = {'adam': 'Adam', 'lbfgs': 'L-BFGS'}
@@ -99,6 +107,9 @@ class Run:
             n = len(grid((w, h)))
             note = (' (tiles take Adam\'s steps)' if n > 1 and self.preset.optimizer == 'lbfgs'
                     and not self.args.planned else '')
+            if stage.fallback:
+                note = (f' ({names[stage.fallback]} from the stage\'s start instead if Adam\'s '
+                        'first step raises the loss)')
             print(f'  {k}. {w}x{h}{f" in {n} tiles" if n > 1 else ""}: '
                   f'{stage.iterations} iterations of {names[stage.optimizer]}{note}')
         sys.stdout.flush()
@@ -150,7 +161,9 @@ class Run:
             advice = (f'use a smaller --size (at most about {fits} fits now)' if fits
                       else 'free some memory first')
         memory.check_elements(max(memory.VGG_CHANNELS * pixels, 3 * w * h), what, advice)
-        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx, w * h / 1e6)
+        fallback = [math.prod(shape) for shape, s in zip(self.shapes, self.stages) if s.fallback]
+        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx, w * h / 1e6,
+                          memory.lbfgs_gb(max(fallback)) if fallback else 0.0)
 
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)
@@ -166,27 +179,60 @@ class Run:
         desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
             f' in {len(g)} tiles' if len(g) > 1 else '')
         with runtime.progress(total=stage.iterations, desc=desc, unit='it') as bar:
-            f = self.objective(self.stage_objective(content_X, g), k, bar)
-            if stage.optimizer == 'lbfgs':
-                d2l.lbfgs(f, X, stage.iterations)
-            else:
-                adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
-                bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
-                d2l.gradient_descent(f, X, adam, stage.iterations, bounds=bounds)
+            self.optimise(k, stage, self.stage_objective(content_X, g), X, bar)
         # Gluon's name scopes leave in each layer of the network the scope of the block that
         # last called it (MXNet 1.9 never resets _BlockScope._old_scope), and with it that
         # block: this stage's loss, and the memory of its graph, through the next stage
         self.net.apply(lambda block: setattr(block._scope, '_old_scope', None))
 
+    def optimise(self, k, stage, make, X, bar):
+        """Stage k from X: L-BFGS, or Adam with the stage's fallback (plan.Stage)."""
+        if stage.optimizer == 'lbfgs':
+            d2l.lbfgs(self.objective(make(blend=False), k, bar), X, stage.iterations)
+            return
+        adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
+        bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
+        f = self.objective(make(blend=True), k, bar)
+        try:
+            d2l.gradient_descent(self.first_step_checked(f, stage), X, adam, stage.iterations,
+                                 bounds=bounds)
+            return
+        except FirstStepFailed:
+            pass  # and with the exception, Adam's state goes before L-BFGS allocates its own
+        bar.write(f"stage {k}: Adam's first step raised the loss; {stage.fallback} goes on "
+                  "from the stage's start")
+        self.record['fallbacks'].append(k)
+        d2l.lbfgs(self.objective(make(blend=False), k, bar), self.good,
+                  max(1, stage.iterations - 2), memory.lbfgs_history(X.size // 3))
+
     def stage_objective(self, content_X, g):
-        """Chapter 3's Objective for a stage in one piece; a TiledObjective for one in tiles."""
+        """A maker of the stage's objective, ``make(blend)``: chapter 3's Objective for a stage
+        in one piece; for one in tiles a TiledObjective, whose gradient is blended for Adam
+        (blend=True) or the true one for L-BFGS."""
         grams = self.style_grams(g.shape)
         if len(g) == 1:
             contents_Y, _ = self.features(content_X)
-            return d2l.Objective(self.loss_block(content_X), d2l.loss_targets(contents_Y, grams))
+            objective = d2l.Objective(self.loss_block(content_X),
+                                      d2l.loss_targets(contents_Y, grams))
+            return lambda blend: objective
         crops = [d2l.crop(content_X, region) for region in g.regions()]
         contents_Y = [self.features(c)[0] for c in crops]
-        return d2l.TiledObjective(self.loss_block(crops[0]), g, contents_Y, grams, self.ctx)
+        loss = self.loss_block(crops[0])
+        return lambda blend: d2l.TiledObjective(loss, g, contents_Y, grams, self.ctx, blend)
+
+    @staticmethod
+    def first_step_checked(f, stage):
+        """f, raising FirstStepFailed where ``stage`` has a fallback and the value after
+        Adam's first step is above the value at the start."""
+        values = []
+
+        def checked(X):
+            value, grad = f(X)
+            values.append(value)
+            if stage.fallback and len(values) == 2 and values[1] > values[0]:
+                raise FirstStepFailed
+            return value, grad
+        return checked
 
     def objective(self, objective, stage, bar):
         """Logs every evaluation of ``objective`` and keeps the best image."""

@@ -6,7 +6,7 @@ import importlib
 import numpy as np
 import pytest
 import scipy.optimize
-from mxnet import nd, optimizer
+from mxnet import autograd, nd, optimizer
 
 from chapter1_problem import CONTENT_LAYERS, STYLE_LAYERS, truncated_vgg19, tubingen_problem
 from d2lstyle import memory
@@ -214,6 +214,27 @@ def test_the_blended_gradient_of_a_pointwise_loss_is_the_whole_images():
     value, grad = objective(X)
     np.testing.assert_allclose(grad.asnumpy(), 3 * X.asnumpy() ** 2, rtol=1e-5)
     assert len(objective.history) == 1 and len(objective.history[0]) == 5
+
+
+@pytest.mark.parametrize('blend, is_the_gradient', [(False, True), (True, False)])
+def test_without_blending_the_tiled_gradient_is_the_mean_losss_own(blend, is_the_gradient):
+    """L-BFGS's line search needs f's own gradient: compare it with autograd's gradient of the
+    tiles' mean loss taken on the whole image, for a loss that couples each tile's pixels. The
+    blended gradient (for Adam) is not that gradient, which shows the check can fail."""
+    g = d2l.tile_grid((90, 70), 2e-3, 16)
+    assert len(g) > 2
+
+    def loss(x, *targets):
+        l = (x ** 2).sum() ** 2 / x.size + (x ** 3).sum()
+        return l, l * 0, l * 0, l
+    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], [], None, blend)
+    X = nd.random.uniform(-1, 1, shape=(1, 3, 70, 90))
+    _, grad = objective(X)
+    X.attach_grad()
+    with autograd.record():  # the tiles' mean loss as one function of the whole image
+        mean = sum(loss(d2l.crop(X, region))[-1] for region in g.regions()) / len(g)
+    mean.backward()
+    assert np.allclose(grad.asnumpy(), X.grad.asnumpy(), rtol=1e-4, atol=1e-6) == is_the_gradient
 
 
 def test_the_seam_measure_sees_a_seam_and_passes_a_smooth_image():

@@ -22,12 +22,19 @@ def test_a_final_size_at_or_below_the_first_stage_is_one_stage(final):
 
 def test_each_stage_costs_about_the_same_until_the_fewest_iterations():
     stages = plan.plan(1200, tiled=lambda side: side > 1000)
-    assert [s.optimizer for s in stages] == ['lbfgs'] * 4 + ['adam']
+    assert [(s.optimizer, s.fallback) for s in stages] == [('lbfgs', None)] * 4 + [('adam', 'lbfgs')]
     assert [s.iterations for s in stages] == [100, 50, 25, 12, 10]
     counts = [s.iterations for s in stages]
     assert counts == sorted(counts, reverse=True) and min(counts) >= plan.MIN_ITERATIONS
     costs = [s.iterations * s.size ** 2 for s in stages if s.iterations > plan.MIN_ITERATIONS]
     assert max(costs) / min(costs) < 1.1
+
+
+def test_a_stage_in_tiles_falls_back_to_lbfgs_only_where_its_state_fits():
+    stages = plan.plan(2400, tiled=lambda side: side > 1000, lbfgs_fits=lambda side: side < 2000)
+    assert [(s.size, s.optimizer, s.fallback) for s in stages if s.size > 1000] == [
+        (1200, 'adam', 'lbfgs'), (1697, 'adam', 'lbfgs'), (2400, 'adam', None)]
+    assert all(s.fallback is None for s in stages if s.size <= 1000)
 
 
 def parsed(*argv):

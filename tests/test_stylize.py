@@ -10,6 +10,7 @@ import time
 
 import mxnet as mx
 import numpy as np
+import pytest
 from PIL import Image
 
 from d2lstyle import cli, memory, plan, weights
@@ -72,7 +73,9 @@ def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path
     assert f"128x96 in {tiles} tiles: 20 iterations of Adam (tiles take Adam's steps)" in \
         capsys.readouterr().out
     record = json.loads(out.with_suffix('.json').read_text())
-    assert record['stages'] == [{'size': 128, 'iterations': 20, 'optimizer': 'adam'}]
+    assert record['stages'] == [{'size': 128, 'iterations': 20, 'optimizer': 'adam',
+                                 'fallback': None}]
+    assert record['fallbacks'] == []
     totals = [e['total'] for e in record['losses']]
     assert min(totals) < 0.7 * totals[0]
     img = Image.open(out)
@@ -92,6 +95,39 @@ def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsy
     assert [s['size'] for s in record['stages']] == [48, 68, 96]
     assert [e['stage'] for e in record['losses']] == [1] * 6 + [2] * 3 + [3] * 2
     assert Image.open(out).size == (96, 72)
+
+
+@pytest.mark.parametrize('lr, fallbacks', [(1e-4, []), (1.0, [2])])
+def test_a_planned_stage_in_tiles_falls_back_to_lbfgs_where_adams_first_step_fails(
+        tmp_path, monkeypatch, capsys, lr, fallbacks):
+    monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.004)
+    monkeypatch.setattr(memory, 'OVERLAP', 16)
+    monkeypatch.setattr(plan, 'FIRST_SIDE', 64)
+    monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 4)
+    monkeypatch.setattr(plan, 'MIN_ITERATIONS', 6)
+    out = tmp_path / 'out.png'
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '90', '--lr', str(lr)) == 0
+    printed = capsys.readouterr()
+    assert "6 iterations of Adam (L-BFGS from the stage's start instead if Adam's first step " \
+        "raises the loss)" in printed.out
+    record = json.loads(out.with_suffix('.json').read_text())
+    assert record['stages'][1]['fallback'] == 'lbfgs' and record['fallbacks'] == fallbacks
+    last = [e['total'] for e in record['losses'] if e['stage'] == 2]
+    assert len(last) == 6
+    if fallbacks:  # the start, Adam's failed step, then L-BFGS from the start again
+        assert "Adam's first step raised the loss; lbfgs goes on" in printed.out
+        assert last[1] > last[0] and last[2] == pytest.approx(last[0], rel=1e-5)
+        assert min(last[3:]) < last[0]
+    else:
+        assert last[1] < last[0]
+
+
+def test_the_fallbacks_lbfgs_memory_is_bounded_whatever_the_size():
+    assert memory.lbfgs_history(1200 * 900) == memory.LBFGS_HISTORY
+    for pixels in (2400 * 1800, 4800 * 3600, 9600 * 7200):
+        pairs = memory.lbfgs_history(pixels)
+        assert 1 <= pairs < memory.LBFGS_HISTORY
+        assert pairs == 1 or pairs * 2 * 3 * 4 * pixels <= memory.LBFGS_HISTORY_GB * memory.GB
 
 
 def test_a_finished_stage_leaves_no_loss_block_holding_its_memory(tmp_path, monkeypatch):

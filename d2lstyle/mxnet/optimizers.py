@@ -226,13 +226,17 @@ def tiled_grams(features, style_X, grid):
 
 # Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
 class TiledObjective:
-    """Objective for an image in tiles: f(X) -> (the tiles' mean loss, the gradient blended by
-    the tiles' windows). contents_Y: each tile's content features; the Gram targets are shared."""
+    """Objective for an image in tiles: f(X) -> (the tiles' mean loss, a gradient).
+    blend=True: the tiles' gradients blended by their windows, for Adam; blend=False: the
+    mean loss's own gradient, for L-BFGS. contents_Y: each tile's content features; the Gram
+    targets are shared."""
 
-    def __init__(self, loss, grid, contents_Y, styles_Y_gram, ctx):
+    def __init__(self, loss, grid, contents_Y, styles_Y_gram, ctx, blend=True):
         self.loss, self.grid = loss, grid
         self.targets = [d2l.loss_targets(Y, styles_Y_gram) for Y in contents_Y]
-        self.windows = [nd.array(w[None, None], ctx=ctx) for w in tile_windows(grid)]
+        windows = tile_windows(grid) if blend else [np.full(grid.tile[::-1], 1 / len(grid))
+                                                    for _ in range(len(grid))]
+        self.windows = [nd.array(w[None, None], ctx=ctx) for w in windows]
         self.history, self.start = [], None
 
     def __call__(self, X):

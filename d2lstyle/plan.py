@@ -8,9 +8,9 @@ than Adam to a given loss (chapter 3). Stages in tiles (chapter 3's ``TiledObjec
 Adam, whose large first steps paint the fine texture that an enlarged start lacks, with L-BFGS
 as the fallback: where Adam's first step raises the loss, the start is already near what
 Adam's step size can reach, and L-BFGS, which scales its steps by the curvature, goes on from
-the start with the stage's remaining iterations. benchmarks/time_to_quality.py measured this plan against a coarser
-(SCALE = 2), a longer and a noise-started pyramid and against chapter 1's two stages; chapter
-3, "A Good Large Picture Soon", shows what it found.
+the start with the stage's remaining iterations. benchmarks/time_to_quality.py measured this
+plan against a coarser (SCALE = 2), a longer and a noise-started pyramid and against chapter
+1's two stages; chapter 3, "A Good Large Picture Soon", shows what it found.
 """
 import math
 from dataclasses import dataclass

@@ -3,18 +3,20 @@
     python build.py [--profile quick|full] [--out DIR] [--jobs N] [--timeout S] [CHAPTER ...]
     python build.py --with-solutions  # the instructor's site, with the cells tagged "solution"
     python build.py --pdf             # also the whole book as one PDF (make pdf)
-    python build.py --save-only     # only regenerate d2lstyle/mxnet/ from the chapters
+    python build.py --framework pytorch  # only the chapters' PyTorch tabs
+    python build.py --save-only     # only regenerate d2lstyle/mxnet/ and d2lstyle/torch/
     python build.py --strip         # remove outputs from chapters/*.ipynb (before a commit)
 
-A build first regenerates the package ``d2lstyle/mxnet/`` from the ``#@save`` cells, a module
-per chapter (builder.package), so that the package the chapters import is the code they teach.
-It then executes the chapters with nbclient (builder.execute), each in its own kernel running
+A build first regenerates the packages ``d2lstyle/mxnet/`` and ``d2lstyle/torch/`` from the
+``#@save`` cells of each framework's tab, a module per chapter (builder.package), so that the package the chapters import is the code they teach.
+It then executes the chapters with nbclient (builder.execute), each framework's tab of a
+chapter (builder.tabs: MXNet's, and PyTorch's where the chapter has one) in its own kernel running
 this very Python with ``D2LSTYLE_PROFILE`` set to the profile, ``--jobs`` of them at a time,
 each with its share of the cores.
 A chapter runs again only when its cells, the ``#@save`` code of an earlier chapter (what it
 can import), another module of ``d2lstyle/``, a file under ``img/``, a benchmark result
 (``benchmarks/*.json``) or the profile changed; the executed notebooks are kept in
-``_build/executed/<profile>/``.
+``_build/executed/<profile>/`` (``<profile>-pytorch/`` for PyTorch's tabs).
 Finally nbconvert renders them into a static site (builder.render, builder.site; in
 ``_build/site/`` unless ``--out``): the chapters with a sidebar of contents and each page's
 outline, a gallery of the book's results, the credits, and the notebooks and the helper
@@ -34,8 +36,9 @@ from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
 from builder.notebooks import find_chapters, pages_of, strip
 from builder.pdf import BOOK_PDF, render_pdf
-from builder.package import GENERATED, save_code
+from builder.package import GENERATED, PACKAGES, save_all
 from builder.site import render
+from builder.tabs import FRAMEWORKS
 
 def parse(argv=None, root=ROOT):
     parser = argparse.ArgumentParser(
@@ -64,7 +67,11 @@ def parse(argv=None, root=ROOT):
                         help='keep the cells tagged "solution" (the instructor\'s build; '
                              'default --out: _build/site-solutions)')
     parser.add_argument('--save-only', action='store_true',
-                        help=f'only regenerate {PACKAGE}/{GENERATED}/ from the #@save cells')
+                        help=f'only regenerate {PACKAGE}/{GENERATED}/ and {PACKAGE}/'
+                             f'{PACKAGES["pytorch"]}/ from the #@save cells')
+    parser.add_argument('--framework', choices=FRAMEWORKS, action='append', dest='frameworks',
+                        help='execute and render only this framework\'s tabs (repeat for '
+                             'several; default: every framework a chapter has)')
     parser.add_argument('--strip', action='store_true',
                         help='remove outputs and execution counts from the chapters in place')
     args = parser.parse_args(argv)
@@ -92,20 +99,21 @@ def build(args, root=ROOT):
     profile = args.profile or book.profile
     if args.strip:
         strip_all(paths)
-    for path in save_code(everything, Path(root) / PACKAGE / GENERATED):
+    for path in save_all(everything, root):
         done = 'wrote' if path.exists() else 'removed'
         print(f'{done} {path.relative_to(root).as_posix()}', flush=True)
     if args.save_only or args.strip:
         return None
     runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
-                                    args.stand_in_gpus, args.with_solutions))
+                                    args.stand_in_gpus, args.with_solutions,
+                                    args.frameworks or FRAMEWORKS))
     rendering = time.monotonic()
     pages = pages_of(listed)
     index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
     if args.pdf:
         titles = dict(pages)
-        render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs], book,
-                   profile, args.out)
+        render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs
+                    if r.framework == FRAMEWORKS[0]], book, profile, args.out)  # MXNet's tab
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
     print(publishing(args.out, book))

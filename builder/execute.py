@@ -3,7 +3,8 @@
 A chapter runs again only when its cells, the ``#@save`` code of an earlier chapter (what it
 can import), another module of the helper package, a file under ``img/``, a benchmark result
 (``benchmarks/*.json``), the profile or the stand-in GPUs changed; the executed notebooks are
-kept in ``_build/executed/<profile>/``.
+kept in ``_build/executed/<profile>/`` (MXNet's tab) and ``_build/executed/<profile>-pytorch/``.
+Each framework's tab of a chapter (builder.tabs) is a notebook of its own, run in its own kernel.
 """
 import asyncio
 import hashlib
@@ -20,6 +21,7 @@ from nbclient.exceptions import CellExecutionError, DeadKernelError
 from builder import BUILD, IMG, ROOT, BuildError, stored_results, write_atomic
 from builder.notebooks import find_chapters, for_students
 from builder.package import package_files, saved_cells
+from builder.tabs import FRAMEWORKS, for_framework, frameworks_of
 
 # A full-profile chapter trains on a CPU for most of an hour, so allow two per notebook.
 DEFAULT_TIMEOUT = 7200
@@ -37,20 +39,22 @@ def key_files(root=ROOT):
     return package_files(root, generated=False) + images + results  # chapter 5 shows models
 
 
-def importable_code(path):
-    """The #@save code of the chapters before ``path``: what it can call as ``d2l.name``.
+def importable_code(path, framework=FRAMEWORKS[0]):
+    """The #@save code of the chapters before ``path`` in ``framework``'s tab: what it can call
+    as ``d2l.name``.
 
     Its own #@save cells are among its cells, which the key hashes anyway.
     """
     earlier = [p for p in find_chapters(folder=Path(path).parent) if p.name < Path(path).name]
-    return '\n\n'.join(body for p in earlier for _, body in saved_cells(nbformat.read(p, 4)))
+    return '\n\n'.join(body for p in earlier
+                       for _, body in saved_cells(for_framework(nbformat.read(p, 4), framework, p)))
 
 
-def cache_key(nb, profile, root=ROOT, imported='', stand_in_gpus=0):
-    """sha256 of the cells (not their outputs), the #@save code ``imported`` from earlier
-    chapters, the package's other modules, the images, the benchmarks, the profile and the
-    stand-in GPUs."""
-    digest = hashlib.sha256(f'profile\0{profile}\0'.encode())
+def cache_key(nb, profile, root=ROOT, imported='', stand_in_gpus=0, framework=FRAMEWORKS[0]):
+    """sha256 of the framework, the cells (not their outputs), the #@save code ``imported``
+    from earlier chapters, the package's other modules, the images, the benchmarks, the profile
+    and the stand-in GPUs."""
+    digest = hashlib.sha256(f'framework\0{framework}\0profile\0{profile}\0'.encode())
     if stand_in_gpus:
         digest.update(f'stand-in\0{stand_in_gpus}\0'.encode())
     for cell in nb.cells:
@@ -63,12 +67,20 @@ def cache_key(nb, profile, root=ROOT, imported='', stand_in_gpus=0):
     return digest.hexdigest()
 
 
-def kernel_env(profile, root=ROOT, jobs=1, stand_in_gpus=0):
+# What a framework's tab must run without: its kernel refuses to import them, so that a tab
+# that needs them fails its build (this Python has both frameworks installed).
+FORBIDDEN = {'pytorch': ('mxnet', 'gluoncv')}
+
+
+def kernel_env(profile, root=ROOT, jobs=1, stand_in_gpus=0, framework=FRAMEWORKS[0]):
     """The kernel: this Python (the venv's), the profile, its share of the cores, this
-    checkout's package, and with ``stand_in_gpus`` the stand-in GPUs of d2lstyle.standin."""
+    checkout's package, with ``stand_in_gpus`` the stand-in GPUs of d2lstyle.standin, and
+    without the modules FORBIDDEN to ``framework``'s tab."""
     env = dict(os.environ, D2LSTYLE_PROFILE=profile)
     if stand_in_gpus:
         env['IPYTHONDIR'] = str(stand_in_ipython(root, stand_in_gpus))
+    elif FORBIDDEN.get(framework):
+        env['IPYTHONDIR'] = str(forbidding_ipython(root, framework))
     # MXNet sizes its thread pool at import (else half the cores); kernels running side by
     # side would fight over the cores if each took them all.
     env['OMP_NUM_THREADS'] = str(max(1, (os.cpu_count() or 1) // jobs))
@@ -87,6 +99,17 @@ def stand_in_ipython(root, count):
     return folder
 
 
+def forbidding_ipython(root, framework):
+    """An IPython folder whose start-up file forbids what ``framework``'s tab runs without."""
+    folder = Path(root) / BUILD / f'ipython-{framework}'
+    startup = folder / 'profile_default' / 'startup' / '00-forbid.py'
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    modules = ', '.join(map(repr, FORBIDDEN[framework]))
+    write_atomic(startup, f'from d2lstyle import frameworks\nframeworks.forbid({modules}, '
+                          f'why="the {framework} tab runs without it")\n')
+    return folder
+
+
 def cached(target, key):
     """The executed notebook at ``target`` if it was made with ``key``, else None."""
     try:
@@ -98,41 +121,54 @@ def cached(target, key):
 
 @dataclass
 class ChapterRun:
-    """One chapter of a build: its source, the executed notebook, whether it ran, how long."""
+    """One framework's tab of a chapter in a build: its source, the executed notebook, whether
+    it ran, how long."""
     path: Path
     nb: nbformat.NotebookNode
     ran: bool
     seconds: float
+    framework: str = FRAMEWORKS[0]
+
+
+def executed_folder(profile, framework=FRAMEWORKS[0], solutions=False):
+    """The folder under _build/executed/ of a profile's executed notebooks of one framework."""
+    tab = '' if framework == FRAMEWORKS[0] else f'-{framework}'
+    return profile + tab + ('-solutions' if solutions else '')
 
 
 async def execute_async(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROOT,
-                        jobs=1, stand_in_gpus=0, solutions=False):
-    """The chapter's ChapterRun, its notebook from the cache when nothing it depends on
-    changed; without ``solutions``, the cells tagged as solutions are left out first."""
+                        jobs=1, stand_in_gpus=0, solutions=False, framework=FRAMEWORKS[0]):
+    """The ChapterRun of ``framework``'s tab of the chapter, its notebook from the cache when
+    nothing it depends on changed; without ``solutions``, the cells tagged as solutions are
+    left out first. The stand-in GPUs are MXNet's, so other frameworks run without them."""
     start = time.monotonic()
-    nb = nbformat.read(path, as_version=4)
+    nb = for_framework(nbformat.read(path, as_version=4), framework, path)
     if not solutions:
         for_students(nb)
-    key = cache_key(nb, profile, root, importable_code(path), stand_in_gpus)
-    folder = profile + ('-solutions' if solutions else '')
-    target = Path(cache or Path(root) / BUILD / EXECUTED) / folder / Path(path).name
+    stand_in_gpus = stand_in_gpus if framework == FRAMEWORKS[0] else 0
+    key = cache_key(nb, profile, root, importable_code(path, framework), stand_in_gpus,
+                    framework)
+    target = (Path(cache or Path(root) / BUILD / EXECUTED)
+              / executed_folder(profile, framework, solutions) / Path(path).name)
     old = cached(target, key)
     if old is not None:
-        return ChapterRun(Path(path), old, False, time.monotonic() - start)
+        return ChapterRun(Path(path), old, False, time.monotonic() - start, framework)
     try:
-        await run_notebook(nb, path, kernel_env(profile, root, jobs, stand_in_gpus), timeout)
+        await run_notebook(nb, path, kernel_env(profile, root, jobs, stand_in_gpus, framework),
+                           timeout)
     except BuildError:
         target.unlink(missing_ok=True)  # an older result must not stand in for a failure
         raise
-    nb.metadata['d2lstyle'] = {'cache_key': key, 'profile': profile,
+    nb.metadata['d2lstyle'] = {'cache_key': key, 'profile': profile, 'framework': framework,
                                'stand_in_gpus': stand_in_gpus}
     write_atomic(target, nbformat.writes(nb))
-    return ChapterRun(Path(path), nb, True, time.monotonic() - start)
+    return ChapterRun(Path(path), nb, True, time.monotonic() - start, framework)
 
 
-def execute(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROOT):
-    """The executed notebook (cached or run now) and whether it ran."""
-    run = asyncio.run(execute_async(path, profile, cache, timeout, root))
+def execute(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROOT,
+            framework=FRAMEWORKS[0]):
+    """The executed notebook of a framework's tab (cached or run now) and whether it ran."""
+    run = asyncio.run(execute_async(path, profile, cache, timeout, root, framework=framework))
     return run.nb, run.ran
 
 
@@ -178,24 +214,30 @@ def failure_message(path, nb, index, err, timeout=None):
             f'{what}. Run the notebook in Jupyter to see the traceback.')
 
 
+def tabs_to_run(paths, frameworks=FRAMEWORKS):
+    """(path, framework) of each tab of the chapters ``paths`` among ``frameworks``."""
+    return [(Path(path), f) for path in paths
+            for f in frameworks_of(nbformat.read(path, as_version=4), path) if f in frameworks]
+
+
 async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gpus=0,
-                       solutions=False):
-    """Run the chapters ``jobs`` at a time, in separate kernels; their ChapterRuns in ``paths``
-    order.
+                       solutions=False, frameworks=FRAMEWORKS):
+    """Run the chapters' tabs of ``frameworks`` ``jobs`` at a time, in separate kernels; their
+    ChapterRuns in ``paths`` order, a chapter's tabs in the order of FRAMEWORKS.
 
     The first failure cancels the others (their kernels shut down); finished ones stay cached.
     """
     slots = asyncio.Semaphore(jobs)
 
-    async def one(path):
+    async def one(path, framework):
         async with slots:
             run = await execute_async(path, profile, cache, timeout, root, jobs, stand_in_gpus,
-                                      solutions)
+                                      solutions, framework)
         took = f'executed in {run.seconds:.0f} s' if run.ran else 'cached'
-        print(f'{path.stem}: {took} ({profile})', flush=True)
+        print(f'{label(run)}: {took} ({profile})', flush=True)
         return run
 
-    tasks = [asyncio.ensure_future(one(path)) for path in paths]
+    tasks = [asyncio.ensure_future(one(path, f)) for path, f in tabs_to_run(paths, frameworks)]
     try:
         return await asyncio.gather(*tasks)
     finally:
@@ -204,9 +246,14 @@ async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gp
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def label(run):
+    """A run's name in what the build prints: the chapter, and the framework if not MXNet."""
+    return run.path.stem + ('' if run.framework == FRAMEWORKS[0] else f' ({run.framework})')
+
+
 def summary(runs, render_seconds, total_seconds):
-    """The time of each chapter, of the rendering and of the whole build, as a table."""
-    rows = [(run.path.stem, 'executed' if run.ran else 'cached', run.seconds) for run in runs]
+    """The time of each chapter's tab, of the rendering and of the whole build, as a table."""
+    rows = [(label(run), 'executed' if run.ran else 'cached', run.seconds) for run in runs]
     rows += [('site', 'rendered', render_seconds), ('total', '', total_seconds)]
     width = max(len(name) for name, _, _ in rows)
     return '\n'.join(f'{name:<{width}}  {what:<8}  {seconds:7.1f} s' for name, what, seconds in rows)

@@ -12,6 +12,7 @@ from urllib.parse import unquote
 from nbconvert import HTMLExporter
 
 from builder import ASSETS
+from builder.tabs import head_html
 
 MATHJAX = 'mathjax'  # the site's folder of MathJax, which travels with it
 MATHJAX_URL = f'{MATHJAX}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe'
@@ -26,7 +27,8 @@ def chapter_html(nb, path, title, frame=None):
     """nbconvert's lab page in the book's frame (``frame``: the sidebar, nav and needs HTML)."""
     exporter = HTMLExporter(template_name='book', mathjax_url=MATHJAX_URL,
                             extra_template_basedirs=[str(ASSETS / 'templates')])
-    d2l = dict({'sidebar': '', 'nav': '', 'needs': ''}, **(frame or {}), fold_lines=FOLD_LINES)
+    d2l = dict({'sidebar': '', 'nav': '', 'needs': '', 'head': head_html()}, **(frame or {}),
+               fold_lines=FOLD_LINES)
     body, _ = exporter.from_notebook_node(site_links(nb), resources={'metadata': {'name': title},
                                                                      'd2l': d2l})
     return embed_images(body, path)

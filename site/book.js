@@ -51,6 +51,89 @@
 
   document.querySelectorAll('.jp-CodeCell .jp-InputArea-editor').forEach(addCopyButton);
 
+  // Framework tabs (builder/tabs.py): the page's head chose a framework before it was drawn
+  // and hides the others' cells; here each run of framework cells gets a bar to choose with.
+  // A choice switches every bar, is remembered (localStorage) and put in the page's address
+  // (?framework=), so that a copied link opens in the same framework.
+  var frameworks = window.d2lFrameworks || {};
+  var storageKey = window.d2lFrameworkKey;
+
+  function frameworkOf(cell) {
+    var match = / celltag_tab-(?!same\b)(\S+)/.exec(' ' + cell.className);
+    return match ? match[1] : null;
+  }
+
+  function withFramework(href, framework) {
+    var url = new URL(href, location.href);
+    url.searchParams.set('framework', framework);
+    return url;
+  }
+
+  function choose(framework, keep) {
+    var before = keep ? keep.getBoundingClientRect().top : 0;
+    document.documentElement.setAttribute('data-framework', framework);
+    try { localStorage.setItem(storageKey, framework); } catch (err) { /* refused: the address keeps it */ }
+    document.querySelectorAll('.d2l-tabs button').forEach(function (button) {
+      button.setAttribute('aria-selected', String(button.dataset.framework === framework));
+    });
+    if (keep && history.replaceState) {  // a reader's choice, not the page's first draw
+      history.replaceState(null, '', withFramework(location.href, framework).href);
+    }
+    if (keep) {  // the bar clicked stays where it was, though the cells above it changed
+      window.scrollBy(0, keep.getBoundingClientRect().top - before);
+    }
+  }
+
+  function tabBar(present) {
+    var bar = document.createElement('div');
+    bar.className = 'd2l-tabs';
+    bar.setAttribute('role', 'tablist');
+    bar.setAttribute('aria-label', 'Framework');
+    Object.keys(frameworks).forEach(function (framework) {
+      if (present.indexOf(framework) < 0) { return; }
+      var button = document.createElement('button');
+      button.type = 'button';
+      button.setAttribute('role', 'tab');
+      button.dataset.framework = framework;
+      button.textContent = frameworks[framework];
+      button.addEventListener('click', function () { choose(framework, bar); });
+      bar.appendChild(button);
+    });
+    bar.addEventListener('keydown', function (event) {  // the arrows move along a tab list
+      var step = {ArrowRight: 1, ArrowLeft: -1}[event.key];
+      if (!step) { return; }
+      var buttons = Array.prototype.slice.call(bar.querySelectorAll('button'));
+      var next = buttons[(buttons.indexOf(document.activeElement) + step + buttons.length) % buttons.length];
+      next.focus();
+      next.click();
+      event.preventDefault();
+    });
+    return bar;
+  }
+
+  // A run of cells whose code is the same in each tab (celltag_tab-same) needs no bar: its
+  // outputs follow the choice made anywhere on the page.
+  var runStart = null, present = [], differs = false;
+  function closeRun() {
+    if (runStart && present.length > 1 && differs) {
+      runStart.parentNode.insertBefore(tabBar(present), runStart);
+    }
+    runStart = null;
+    present = [];
+    differs = false;
+  }
+  document.querySelectorAll('.jp-Notebook > .jp-Cell, main > .jp-Cell').forEach(function (cell) {
+    var framework = frameworkOf(cell);
+    if (!framework) { closeRun(); return; }
+    var previous = cell.previousElementSibling;
+    if (runStart && (!previous || !frameworkOf(previous))) { closeRun(); }
+    if (!runStart) { runStart = cell; }
+    if (present.indexOf(framework) < 0) { present.push(framework); }
+    differs = differs || !cell.classList.contains('celltag_tab-same');
+  });
+  closeRun();
+  choose(document.documentElement.getAttribute('data-framework') || Object.keys(frameworks)[0]);
+
   var toc = document.querySelector('.d2l-sidebar details');
   if (toc && window.matchMedia('(max-width: 60rem)').matches) {
     toc.open = false;

@@ -41,6 +41,8 @@ def make_book(root):
         (root / folder).mkdir()
     (root / 'd2lstyle' / '__init__.py').write_text('')
     (root / 'd2lstyle' / 'profiles.py').write_text('x = 1\n')
+    # what a generated package's __init__ calls first; these books need no framework
+    (root / 'd2lstyle' / 'frameworks.py').write_text('def require(framework):\n    pass\n')
     (root / 'img' / 'dot.png').write_bytes(DOT)
     (root / 'img' / 'CREDITS.md').write_text('# Credits\n\n* *dot.png*: public domain\n')
     return root

@@ -11,8 +11,10 @@ import nbformat
 import pytest
 
 from builder import BUILD, CHAPTERS, ROOT
-from builder.execute import EXECUTED
+from builder.execute import EXECUTED, executed_folder
 from builder.notebooks import check_clean, find_chapters
+from builder.site import book_zip_name
+from builder.tabs import FRAMEWORKS, frameworks_of, suffixed
 from conftest import BOOK_BUILD
 from d2lstyle import profiles
 
@@ -29,8 +31,15 @@ def site(tmp_path_factory):
     return out
 
 
-def executed(path):
-    return nbformat.read(ROOT / BUILD / EXECUTED / 'quick' / path.name, as_version=4)
+def executed(path, framework=FRAMEWORKS[0]):
+    """The chapter's tab of ``framework`` as the book's build executed it."""
+    folder = ROOT / BUILD / EXECUTED / executed_folder('quick', framework)
+    return nbformat.read(folder / path.name, as_version=4)
+
+
+def tabs():
+    """(path, framework) of every tab of every chapter."""
+    return [(p, f) for p in find_chapters() for f in frameworks_of(nbformat.read(p, 4), p)]
 
 
 def printed(nb):
@@ -49,16 +58,27 @@ def test_every_chapter_has_a_page_and_a_download(site):
     assert 'Tübingen' in (site / 'credits.html').read_text()
 
 
-def test_no_cell_produced_an_error(site):
-    for path in find_chapters():
-        errors = [o for c in executed(path).cells if c.cell_type == 'code'
+def test_no_cell_of_any_tab_produced_an_error(site):
+    assert ('01_neural_style', 'pytorch') in [(p.stem, f) for p, f in tabs()]
+    for path, framework in tabs():
+        errors = [o for c in executed(path, framework).cells if c.cell_type == 'code'
                   for o in c.outputs if o.output_type == 'error']
-        assert errors == [], path.name
+        assert errors == [], (path.name, framework)
 
 
-def test_chapter_1_shows_both_stages_and_its_figures(site):
+def test_each_tab_has_its_notebook_slides_and_download_on_the_site(site):
+    for path, framework in tabs():
+        name = suffixed(path.stem, '.ipynb', framework)
+        assert check_clean(site / name) == [] and (site / suffixed(path.stem, '.slides.html',
+                                                                   framework)).exists()
+        assert f'href="{name}"' in (site / f'{path.stem}.html').read_text()
+    assert (site / book_zip_name('pytorch')).stat().st_size > 100_000
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_chapter_1_shows_both_stages_and_its_figures(site, framework):
     path = ROOT / CHAPTERS / '01_neural_style.ipynb'
-    nb = executed(path)
+    nb = executed(path, framework)
     text = printed(nb)
     stages = profiles.PROFILES['quick'].stages
     for stage in stages:

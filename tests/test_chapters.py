@@ -16,6 +16,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from builder.notebooks import find_chapters
 from builder.package import SAVE_MARK
+from builder.tabs import for_framework, frameworks_of
 
 
 def code_of(cell):
@@ -63,17 +64,26 @@ def copies_called(nb):
             for name in re.findall(r'\bd2l\.(\w+)', code_of(cell)) if name in own]
 
 
-CHAPTERS = find_chapters()
+def tabs():
+    """(path, framework) of each framework's tab of each chapter."""
+    return [(p, f) for p in find_chapters() for f in frameworks_of(nbformat.read(p, 4), p)]
 
 
-@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)
-def test_every_saved_cell_needs_only_names_its_notebook_defined_before(path):
-    assert unbound_in_saved_cells(nbformat.read(path, as_version=4)) == []
+def tab(path, framework):
+    return for_framework(nbformat.read(path, as_version=4), framework, path)
 
 
-@pytest.mark.parametrize('path', CHAPTERS, ids=lambda p: p.stem)
-def test_no_cell_calls_the_package_copy_of_the_chapters_own_code(path):
-    assert copies_called(nbformat.read(path, as_version=4)) == []
+TABS = tabs()
+
+
+@pytest.mark.parametrize('path, framework', TABS, ids=lambda v: getattr(v, 'stem', v))
+def test_every_saved_cell_needs_only_names_its_notebook_defined_before(path, framework):
+    assert unbound_in_saved_cells(tab(path, framework)) == []
+
+
+@pytest.mark.parametrize('path, framework', TABS, ids=lambda v: getattr(v, 'stem', v))
+def test_no_cell_calls_the_package_copy_of_the_chapters_own_code(path, framework):
+    assert copies_called(tab(path, framework)) == []
 
 
 def test_the_checks_catch_both_defects():

@@ -1,5 +1,7 @@
-"""The site's download (d2lstyle-book.zip) runs as it is, unpacked anywhere."""
+"""The site's downloads (d2lstyle-book.zip, d2lstyle-book-pytorch.zip) run as they are,
+unpacked anywhere; the PyTorch one on a Python that cannot import MXNet."""
 import io
+import os
 import zipfile
 
 import nbformat
@@ -11,19 +13,23 @@ from builder.execute import execute
 from builder.notebooks import check_clean, find_chapters
 from builder.package import GENERATED, saved_modules
 from builder.site import BOOK_FOLDER, book_zip, files_beside
+from builder.tabs import frameworks_of
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope='module')
-def unpacked(tmp_path_factory):
-    """The real book's download, unpacked into a fresh folder outside the repository."""
-    where = tmp_path_factory.mktemp('download')
+def unpack(where, framework='mxnet'):
+    """The real book's download of ``framework``, unpacked into a fresh folder ``where``."""
     assert ROOT not in where.parents
-    with zipfile.ZipFile(io.BytesIO(book_zip())) as archive:
+    with zipfile.ZipFile(io.BytesIO(book_zip(framework=framework))) as archive:
         archive.extractall(where)
         names = archive.namelist()
     return where / BOOK_FOLDER, names
+
+
+@pytest.fixture(scope='module')
+def unpacked(tmp_path_factory):
+    return unpack(tmp_path_factory.mktemp('download'))
 
 
 def test_every_file_a_chapter_reads_is_in_the_download(unpacked):
@@ -54,3 +60,33 @@ def test_chapter_1_runs_in_the_unpacked_download_with_its_own_package(unpacked, 
     errors = [o for c in executed.cells if c.cell_type == 'code' for o in c.outputs
               if o.output_type == 'error']
     assert errors == []
+
+
+def test_the_pytorch_download_runs_its_chapters_where_mxnet_cannot_be_imported(tmp_path,
+                                                                                monkeypatch):
+    folder, names = unpack(tmp_path / 'unpacked', 'pytorch')
+    chapters = sorted((folder / 'chapters').glob('*.ipynb'))
+    assert [p.stem for p in chapters] == [p.stem for p in find_chapters()
+                                          if 'pytorch' in frameworks_of(nbformat.read(p, 4))]
+    assert not [n for n in names if f'{PACKAGE}/{GENERATED}/' in n]  # no MXNet code in it
+    assert f'{BOOK_FOLDER}/requirements-pytorch.txt' in names
+    # Python imports sitecustomize at start-up: this one makes the kernel's Python one without
+    # MXNet or gluoncv (they are installed here, for the MXNet tab).
+    site = tmp_path / 'site-without-mxnet'
+    site.mkdir()
+    (site / 'sitecustomize.py').write_text(
+        'from d2lstyle import frameworks\n'
+        "frameworks.forbid('mxnet', 'gluoncv', why='the PyTorch download runs without it')\n")
+    monkeypatch.setenv('PYTHONPATH', f'{folder}{os.pathsep}{site}')
+    for path in chapters:
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(new_code_cell('import sys, d2lstyle\nprint(d2lstyle.__file__)\n'
+                                      "print(sorted(m for m in sys.modules if 'mxnet' in m))\n"
+                                      'try:\n    import mxnet\nexcept ImportError as err:\n'
+                                      '    print(err)'))
+        nbformat.write(nb, path)
+        executed, ran = execute(path, 'quick', tmp_path / 'executed', root=folder)
+        assert ran
+        where, loaded, refused = executed.cells[-1].outputs[0]['text'].split('\n')[:3]
+        assert where == str(folder / 'd2lstyle' / '__init__.py') and loaded == '[]'
+        assert refused == 'mxnet is not to be imported here: the PyTorch download runs without it'

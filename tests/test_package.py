@@ -10,8 +10,9 @@ from nbformat.v4 import new_markdown_cell
 
 from builder import PACKAGE, ROOT, BuildError
 from builder.notebooks import find_chapters
-from builder.package import (GENERATED, SAVED_HEADER, import_lines, module_name,
+from builder.package import (GENERATED, PACKAGES, SAVED_HEADER, import_lines, module_name,
                              saved_modules, save_code)
+from builder.tabs import FRAMEWORKS
 from conftest import notebook
 
 REAL = ROOT / PACKAGE / GENERATED
@@ -35,6 +36,7 @@ def test_each_chapter_that_marks_code_gets_a_module_of_its_marked_cells_in_order
     init = files['__init__.py']
     assert init.startswith(SAVED_HEADER) and init.endswith(
         "__all__ = [\n    'f', 'Z']\n\n"
+        "from d2lstyle.frameworks import require\n\nrequire('mxnet')\n\n"
         'from .a import (\n    f)\nfrom .b import (\n    Z)\n')
     assert 'build.py' in SAVED_HEADER and '#@save' in SAVED_HEADER and 'do not edit' in SAVED_HEADER
     assert 'python build.py --save-only' in SAVED_HEADER
@@ -129,20 +131,36 @@ def test_save_code_writes_only_what_changed_and_removes_stale_modules(book):
     assert 'B = 1' in (target / 'b.py').read_text()
 
 
-def test_the_package_matches_the_chapters():
-    """Fails when the package and the chapters disagree, a stale or extra module included."""
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_the_package_matches_the_chapters(framework):
+    """Fails when a package and the chapters disagree, a stale or extra module included."""
     chapters = find_chapters()
     if not chapters:
         pytest.skip('chapters/ has no notebooks yet')
-    files = {p.name: p.read_text() for p in REAL.glob('*.py')}
-    assert files == saved_modules(chapters), \
-        'd2lstyle/mxnet/ differs from the #@save cells: run python build.py --save-only'
+    folder = ROOT / PACKAGE / PACKAGES[framework]
+    files = {p.name: p.read_text() for p in folder.glob('*.py')}
+    assert files == saved_modules(chapters, framework), \
+        f'{folder} differs from the #@save cells: run python build.py --save-only'
 
 
-def test_the_package_has_no_stray_marker_and_a_back_link_for_every_definition():
-    for path in sorted(REAL.glob('*.py')):
+def test_a_pytorch_cell_goes_to_the_torch_package_and_an_unmarked_one_to_mxnet(book):
+    path = notebook(book / 'chapters', '01_a', '#@save\nA = 1', '#@tab pytorch\n#@save\nB = 2',
+                    '#@tab all\n#@save\nC = 3')
+    mxnet_code = saved_modules([path])['a.py']
+    assert 'A = 1' in mxnet_code and 'C = 3' in mxnet_code and 'B = 2' not in mxnet_code
+    torch_code = saved_modules([path], 'pytorch')
+    assert 'B = 2' in torch_code['a.py'] and 'C = 3' in torch_code['a.py']
+    assert 'A = 1' not in torch_code['a.py']
+    assert "require('pytorch')" in torch_code['__init__.py']
+    assert 'torch as d2l' in torch_code['__init__.py']
+
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_the_package_has_no_stray_marker_and_a_back_link_for_every_definition(framework):
+    for path in sorted((ROOT / PACKAGE / PACKAGES[framework]).glob('*.py')):
         code = path.read_text()
         assert '#@save' not in code.replace(SAVED_HEADER, ''), path.name
+        assert '#@tab' not in code, path.name
         lines, end = code.splitlines(), 0
         for node in ast.parse(code).body:
             gap = lines[end:node.lineno - 1]  # from the previous statement to this one

@@ -54,29 +54,34 @@ def newer_python():
     return None
 
 
-def test_python_3_12_gets_a_clear_error():
+def test_python_3_12_imports_the_package_and_gets_a_clear_error_for_mxnet():
     import subprocess
     python = newer_python()
     if python is None:
         pytest.skip('no Python 3.12+ runs on this machine')
-    done = subprocess.run([python, '-c', 'import d2lstyle'], capture_output=True, text=True,
-                          env={'PYTHONPATH': str(ROOT), 'PATH': os.environ['PATH']})
+    env = {'PYTHONPATH': str(ROOT), 'PATH': os.environ['PATH']}
+    plain = subprocess.run([python, '-c', 'import d2lstyle, d2lstyle.frameworks'],
+                           capture_output=True, text=True, env=env)
+    assert plain.returncode == 0, plain.stderr  # the PyTorch tab's Python
+    done = subprocess.run([python, '-c', 'from d2lstyle import mxnet'], capture_output=True,
+                          text=True, env=env)
     assert done.returncode != 0
-    assert 'd2lstyle needs Python 3.10 or 3.11' in done.stderr and 'distutils' in done.stderr
+    assert 'needs Python 3.10 or 3.11' in done.stderr and 'distutils' in done.stderr
 
 
 # Imports flow one way: the entry points, then the commands, then the runtime, then the
-# library. The chapters' code (d2lstyle/mxnet/, a package of one module per chapter) counts as
-# one module here: a chapter imports the package to reach earlier chapters, as d2l's does.
+# library. The chapters' code (d2lstyle/mxnet/ and d2lstyle/torch/, a package per framework of one
+# module per chapter) counts as one module each here: a chapter imports its package to reach
+# earlier chapters, as d2l's does.
 LAYERS = [
     ('build', 'd2lstyle.__main__', 'benchmarks'),
     ('builder', 'd2lstyle.cli'),
     ('d2lstyle.stylize', 'd2lstyle.transfer'),
     ('d2lstyle.runtime', 'd2lstyle.transform_tiles'),
-    ('d2lstyle.mxnet',),
+    ('d2lstyle.mxnet', 'd2lstyle.torch'),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
      'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin'),
-    ('d2lstyle.atomic',),
+    ('d2lstyle.atomic', 'd2lstyle.frameworks'),
     ('d2lstyle',),
 ]
 

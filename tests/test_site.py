@@ -190,8 +190,8 @@ def test_the_book_zip_holds_what_the_chapters_need_and_is_reproducible(book):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == [f'{BOOK_FOLDER}/{name}' for name in [
             'README.md', 'requirements.txt', 'chapters/01_a.ipynb', 'd2lstyle/__init__.py',
-            'd2lstyle/mxnet/__init__.py', 'd2lstyle/profiles.py', 'img/CREDITS.md',
-            'img/dot.png', 'benchmarks/step.json']]
+            'd2lstyle/frameworks.py', 'd2lstyle/mxnet/__init__.py', 'd2lstyle/profiles.py',
+            'img/CREDITS.md', 'img/dot.png', 'benchmarks/step.json']]
         assert archive.read(f'{BOOK_FOLDER}/d2lstyle/profiles.py') == b'x = 1\n'
         assert 'Python 3.10 or 3.11' in archive.read(f'{BOOK_FOLDER}/README.md').decode()
         chapter = nbformat.reads(archive.read(f'{BOOK_FOLDER}/chapters/01_a.ipynb').decode(), 4)
@@ -202,12 +202,37 @@ def test_the_book_zip_holds_what_the_chapters_need_and_is_reproducible(book):
     assert book_zip(book) == data
 
 
+def test_the_pytorch_download_holds_its_tabs_own_chapters_package_and_set_up(book):
+    (book / 'd2lstyle' / 'mxnet').mkdir()
+    (book / 'd2lstyle' / 'mxnet' / '__init__.py').write_text('import mxnet')
+    (book / 'd2lstyle' / 'torch').mkdir()
+    (book / 'd2lstyle' / 'torch' / '__init__.py').write_text('import torch')
+    (book / 'requirements-pytorch.txt').write_text('torch==2.13.0\n')
+    notebook(book / 'chapters', '01_a', 'x = 1', '#@tab pytorch\nx = 2')
+    notebook(book / 'chapters', '02_b', 'y = 1')  # no PyTorch tab: not in its download
+    with zipfile.ZipFile(io.BytesIO(book_zip(book, framework='pytorch'))) as archive:
+        assert archive.namelist() == [f'{BOOK_FOLDER}/{name}' for name in [
+            'README.md', 'requirements-pytorch.txt', 'chapters/01_a.ipynb',
+            'd2lstyle/__init__.py', 'd2lstyle/frameworks.py', 'd2lstyle/profiles.py',
+            'd2lstyle/torch/__init__.py', 'img/CREDITS.md', 'img/dot.png']]
+        readme = archive.read(f'{BOOK_FOLDER}/README.md').decode()
+        assert 'python3.12 -m venv' in readme and 'no MXNet' in readme
+        chapter = nbformat.reads(archive.read(f'{BOOK_FOLDER}/chapters/01_a.ipynb').decode(), 4)
+        assert [c.source for c in chapter.cells[1:]] == ['x = 2']
+
+
 def test_a_chapter_page_says_what_its_notebook_needs_beside_it(book):
     path = notebook(book / 'chapters', '01_a', "x = read('../img/dot.png')\ny = '../benchmarks/a.json'")
     body = chapter_page(nbformat.read(path, 4), path, Contents(Book(), [('01_a', 'A')]), 0)
-    line = re.search(r'<p class="d2l-needs">(.*?)</p>', body, re.S).group(1)
+    line = re.search(r'<p class="d2l-needs d2l-tab-mxnet">(.*?)</p>', body, re.S).group(1)
     assert f'href="{BOOK_ZIP}"' in line and '<code>chapters/01_a.ipynb</code>' in line
     assert '<code>img/dot.png</code>, <code>benchmarks/a.json</code>' in line
+    missing = re.search(r'<p class="d2l-needs d2l-missing d2l-tab-pytorch">(.*?)</p>', body).group(1)
+    assert missing == "This chapter has no PyTorch tab yet: its code is MXNet's."
+    both = chapter_page(nbformat.read(path, 4), path, Contents(Book(), [('01_a', 'A')]), 0,
+                        ['mxnet', 'pytorch'])
+    line = re.search(r'<p class="d2l-needs d2l-tab-pytorch">(.*?)</p>', both, re.S).group(1)
+    assert 'href="d2lstyle-book-pytorch.zip"' in line and 'd2l-missing' not in both
 
 
 # ---- in a browser -------------------------------------------------------------------------
@@ -235,6 +260,9 @@ def synthetic_book(root):
                                '![dot](../img/dot.png)\n\n' + 'A paragraph long enough for the '
                                'speaker notes rather than the slide. ' * 5),
              '#@save\ndef gram(x):\n    return x @ x.T',
+             '#@tab pytorch\n#@save\ndef gram(x):\n    return x.matmul(x.T)',
+             new_markdown_cell('<!-- @tab pytorch -->\nOnly the PyTorch tab says this.'),
+             '#@tab all\nprint("this cell runs in each tab")',
              new_markdown_cell('### A long training log'),
              'for epoch in range(200):\n    print(f"epoch {epoch}, loss {1 / (epoch + 1):.4f}")',
              new_markdown_cell('## The result'),
@@ -497,6 +525,47 @@ def test_the_sidebar_lists_the_book_and_the_page_outline(site, open_page):
     assert heading.evaluate('h => h.tagName') in ('H2', 'H3')
     top = heading.evaluate('h => h.getBoundingClientRect().top')
     assert -2 <= top < DESKTOP['height'] - 50  # scrolled into view
+
+
+@in_browser
+def test_the_framework_tabs_switch_together_and_the_choice_follows_the_reader(site, open_page):
+    _, chapters = site
+    page, errors = open_page(f'{chapters[0]}.html')  # a new context: nothing remembered yet
+
+    def chosen():
+        return page.evaluate('() => document.documentElement.dataset.framework')
+
+    def selected():
+        return page.locator('.d2l-tabs button[aria-selected=true]').evaluate_all(
+            'buttons => [...new Set(buttons.map(b => b.dataset.framework))]')
+    bars = page.locator('.d2l-tabs')
+    assert bars.count() >= 1 and chosen() == 'mxnet' and selected() == ['mxnet']
+    assert page.locator('.celltag_tab-mxnet').first.is_visible()
+    assert not page.locator('.celltag_tab-pytorch').first.is_visible()
+    last = bars.nth(bars.count() - 1)
+    last.scroll_into_view_if_needed()
+    top = last.evaluate('bar => bar.getBoundingClientRect().top')
+    last.get_by_role('tab', name='PyTorch').click()
+    assert chosen() == 'pytorch' and selected() == ['pytorch']  # every bar on the page
+    assert abs(last.evaluate('bar => bar.getBoundingClientRect().top') - top) < 2
+    assert page.locator('.celltag_tab-pytorch').first.is_visible()
+    assert not page.locator('.celltag_tab-mxnet').first.is_visible()
+    assert page.evaluate('() => location.search') == '?framework=pytorch'  # a link to share
+    notebooks = page.locator('nav.d2l-nav >> nth=0 >> a:visible', has_text='Download notebook')
+    assert notebooks.get_attribute('href') == f'{chapters[0]}.pytorch.ipynb'
+    page.goto(page.url.split('?')[0].replace(chapters[0], chapters[1]))  # another page
+    assert chosen() == 'pytorch'
+    page.goto(page.url.replace(chapters[1], chapters[0]))  # a later visit
+    assert chosen() == 'pytorch' and selected() == ['pytorch']
+    page.keyboard.press('Tab')
+    page.locator('.d2l-tabs button[aria-selected=true]').first.focus()
+    page.keyboard.press('ArrowLeft')  # a tab list moves with the arrows
+    assert chosen() == 'mxnet'
+    assert errors == []
+    linked, _ = open_page(f'{chapters[0]}.html?framework=pytorch')  # a link, in a new context
+    assert linked.evaluate('() => document.documentElement.dataset.framework') == 'pytorch'
+    linked.goto(linked.url.split('?')[0].replace(chapters[0], chapters[1]))
+    assert linked.evaluate('() => document.documentElement.dataset.framework') == 'pytorch'
 
 
 @in_browser

@@ -113,23 +113,30 @@
 
   // A run of cells whose code is the same in each tab (celltag_tab-same) needs no bar: its
   // outputs follow the choice made anywhere on the page.
-  var runStart = null, present = [], differs = false;
+  // A run starts at its first cell whose code differs, so that the bar stands over it; the
+  // run's cells get a rule at their side that shows where it ends.
+  var runStart = null, present = [], differs = false, members = [];
   function closeRun() {
     if (runStart && present.length > 1 && differs) {
       runStart.parentNode.insertBefore(tabBar(present), runStart);
+      members.forEach(function (cell) { cell.classList.add('d2l-tabbed'); });
     }
     runStart = null;
     present = [];
     differs = false;
+    members = [];
   }
   document.querySelectorAll('.jp-Notebook > .jp-Cell, main > .jp-Cell').forEach(function (cell) {
     var framework = frameworkOf(cell);
     if (!framework) { closeRun(); return; }
+    var same = cell.classList.contains('celltag_tab-same');
     var previous = cell.previousElementSibling;
     if (runStart && (!previous || !frameworkOf(previous))) { closeRun(); }
+    if (!runStart && same) { return; }  // no bar over code that is the same in each tab
     if (!runStart) { runStart = cell; }
     if (present.indexOf(framework) < 0) { present.push(framework); }
-    differs = differs || !cell.classList.contains('celltag_tab-same');
+    differs = differs || !same;
+    members.push(cell);
   });
   closeRun();
   choose(document.documentElement.getAttribute('data-framework') || Object.keys(frameworks)[0]);

@@ -133,6 +133,22 @@ def test_chapter_2_checks_the_hybridized_step_then_trains_with_it(site):
     assert re.search(r'one step at 1200x800: [\d.]+ TFLOP', text)
 
 
+def test_chapter_2s_pytorch_tab_checks_the_compiled_step_then_trains_with_it(site):
+    text = printed(executed(ROOT / CHAPTERS / '02_hybridized_step.ipynb', 'pytorch'))
+    rows = re.findall(r'(content|style|TV|total): chapter 1 ([\d.e+-]+), StyleLoss ([\d.e+-]+), '
+                      r'compiled ([\d.e+-]+)', text)
+    assert [name for name, *_ in rows] == ['content', 'style', 'TV', 'total']
+    for _, chapter1, eager, compiled in rows:
+        assert float(eager) == pytest.approx(float(chapter1), rel=1e-4)
+        assert float(compiled) == pytest.approx(float(chapter1), rel=1e-4)
+    assert re.search(r'traced and compiled the module in \d+ s', text)
+    assert re.search(r'chapter 1 [\d.]+ s/step, StyleLoss [\d.]+ s/step, compiled [\d.]+ s/step',
+                     text)
+    for stage in profiles.PROFILES['quick'].stages:
+        width, height = stage.image_shape
+        assert f'{width}x{height}, step {stage.num_steps}/{stage.num_steps}' in text
+
+
 def test_chapter_3_runs_every_optimiser_and_times_them(site):
     text = printed(executed(ROOT / CHAPTERS / '03_optimizers.ipynb'))
     assert 'minimiser [1. 1.]' in text

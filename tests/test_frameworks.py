@@ -1,4 +1,4 @@
-"""The two tabs agree: chapter 1's code in MXNet (d2lstyle.mxnet) and in PyTorch
+"""The two tabs agree: chapters 1 and 2's code in MXNet (d2lstyle.mxnet) and in PyTorch
 (d2lstyle.torch) gives the same features, losses and steps for the same image and weights; and
 the PyTorch tab needs neither MXNet nor gluoncv."""
 import os
@@ -161,3 +161,24 @@ def test_forbidding_a_module_already_imported_is_refused():
     from d2lstyle import frameworks
     with pytest.raises(frameworks.FrameworkError, match='mxnet already imported'):
         frameworks.forbid('mxnet')  # this process imported it above
+
+
+def test_chapter_2s_style_loss_is_chapter_1s_loss_and_mxnets_block(nets, images):
+    content, style = images
+    (mx_c, _), (pt_c, _) = both(nets, content)
+    (_, mx_s), (_, pt_s) = both(nets, style)
+    pt_grams = [ptd2l.gram(Y) for Y in pt_s]
+    X = ptd2l.preprocess(content, SHAPE)
+    X = X + 0.1 * torch.from_numpy(np.random.RandomState(2).normal(size=X.shape).astype(np.float32))
+    loss = ptd2l.StyleLoss(nets[1], CONTENT, STYLE, pt_s)
+    block = [v.item() for v in loss(X, *ptd2l.loss_targets(pt_c, pt_grams))]
+    c, s, tv, total = ptd2l.compute_loss(X, *ptd2l.extract_features(nets[1], X, CONTENT, STYLE),
+                                         pt_c, pt_grams)
+    assert relative(block, [sum(c).item(), sum(s).item(), tv.item(), total.item()]) < 1e-5
+    mx_loss = mxd2l.StyleLoss(nets[0], CONTENT, STYLE, mx_s)
+    mx_block = [float(v.asscalar()) for v in mx_loss(
+        mx.nd.array(X.numpy()), *mxd2l.loss_targets(mx_c, [mxd2l.gram(Y) for Y in mx_s]))]
+    assert relative(block, mx_block) <= TOLERANCE
+    batch = torch.cat([X, X])  # the targets broadcast over a batch; each loss is a mean
+    assert relative([v.item() for v in loss(batch, *ptd2l.loss_targets(pt_c, pt_grams))],
+                    block) < 1e-5

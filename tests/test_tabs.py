@@ -1,6 +1,5 @@
 """builder/tabs.py: one source per chapter, a notebook per framework, and the page that shows
 them side by side."""
-import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 

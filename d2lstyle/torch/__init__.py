@@ -8,7 +8,7 @@ __all__ = [
     'rgb_mean', 'rgb_std', 'preprocess', 'postprocess', 'try_gpu', 'extract_features',
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
-    'weights']
+    'weights', 'StyleLoss', 'loss_targets', 'train_compiled', 'd2l']
 
 from d2lstyle.frameworks import require
 
@@ -18,3 +18,5 @@ from .neural_style import (
     rgb_mean, rgb_std, preprocess, postprocess, try_gpu, extract_features, get_contents,
     get_styles, content_loss, gram, style_loss, tv_loss, compute_loss, GeneratedImage, get_inits,
     train, upscale, Animator, check_shape, read_image, weights)
+from .hybridized_step import (
+    StyleLoss, loss_targets, train_compiled, d2l)

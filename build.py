@@ -36,7 +36,7 @@ from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
 from builder.notebooks import find_chapters, pages_of, strip
 from builder.pdf import BOOK_PDF, render_pdf
-from builder.package import GENERATED, PACKAGES, save_all
+from builder.package import COMMON, GENERATED, PACKAGES, save_all
 from builder.site import render
 from builder.tabs import FRAMEWORKS
 
@@ -67,8 +67,9 @@ def parse(argv=None, root=ROOT):
                         help='keep the cells tagged "solution" (the instructor\'s build; '
                              'default --out: _build/site-solutions)')
     parser.add_argument('--save-only', action='store_true',
-                        help=f'only regenerate {PACKAGE}/{GENERATED}/ and {PACKAGE}/'
-                             f'{PACKAGES["pytorch"]}/ from the #@save cells')
+                        help=f'only regenerate {PACKAGE}/{GENERATED}/, {PACKAGE}/'
+                             f'{PACKAGES["pytorch"]}/ and {PACKAGE}/{COMMON}/ from the #@save '
+                             'cells')
     parser.add_argument('--framework', choices=FRAMEWORKS, action='append', dest='frameworks',
                         help='execute and render only this framework\'s tabs (repeat for '
                              'several; default: every framework a chapter has)')

@@ -19,7 +19,7 @@ LOGO_TYPES = ('.png', '.jpg', '.jpeg', '.svg')
 
 @dataclass(frozen=True)
 class Book:
-    title: str = 'Neural Style Transfer with MXNet/Gluon'
+    title: str = 'Neural Style Transfer with MXNet and PyTorch'
     course: str = ''          # a line under the title, for example the course's name and term
     authors: tuple = ()       # authors or instructors, shown under the title
     chapters: tuple = ()      # notebook names in chapters/, in reading order; () for all

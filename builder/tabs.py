@@ -69,6 +69,16 @@ def for_framework(nb, framework, where='a notebook'):
     return cut
 
 
+def only(nb, tab, where='a notebook'):
+    """A copy of ``nb`` with the shared prose and the code cells marked ``tab`` alone (a
+    framework, or ``all``), their tab marks removed: where a tab's own code is taught."""
+    cut = copy.deepcopy(nb)
+    cut.cells = [c for c in cut.cells if tab_of(c, where) in (None, tab)]
+    for cell in cut.cells:
+        cell.source = unmarked(cell.source)
+    return cut
+
+
 def tabbed(source, executed, where='a notebook'):
     """The page of a chapter: ``source``'s cells in order, a framework's cell (and its
     outputs) from ``executed[framework]``, tagged ``tab-<framework>`` when the page has more

@@ -1,4 +1,4 @@
-"""d2lstyle: the helper package of the book *Neural Style Transfer with MXNet/Gluon*.
+"""d2lstyle: the helper package of the book *Neural Style Transfer with MXNet and PyTorch*.
 
 Teaching code lives in ``d2lstyle.mxnet`` and ``d2lstyle.torch``, generated from the chapters'
 ``#@save`` cells, one package per framework; the other modules hold what the chapters use but do not teach (weights, images, profiles,

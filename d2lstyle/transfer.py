@@ -16,16 +16,12 @@ from . import D2lStyleError, clips, memory, presets, runtime
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import read_image, save_image
+from .networks import MODELS, shipped
 from .transform_tiles import ALIGN, TiledTransform, tiles
 from .weights import load_vgg, sha256
 
-MODELS = Path(__file__).parent / 'models'  # the models the package ships
 SAMPLE = 100  # photographs whose size the training plan is checked against
 WIDTH_CALIBRATED = 16  # the --width at which memory.MODELS['train'] was measured
-
-
-def shipped():
-    return sorted(p.name[:-len('-symbol.json')] for p in MODELS.glob('*-symbol.json'))
 
 
 def model_prefix(model):

@@ -37,9 +37,10 @@ def summary_of(lines):
 
 def test_build_prints_the_package_each_chapter_then_the_index_path(built, book, capsys):
     out, lines = built
-    assert lines[:2] == ['wrote d2lstyle/mxnet/a.py', 'wrote d2lstyle/mxnet/__init__.py']
-    assert [line.split(':')[0] for line in lines[2:5]] == ['01_a', '02_b', '03_c']
-    assert all(re.search(r': executed in \d+ s \(quick\)$', line) for line in lines[2:5])
+    assert lines[:3] == ['wrote d2lstyle/common/__init__.py', 'wrote d2lstyle/mxnet/a.py',
+                         'wrote d2lstyle/mxnet/__init__.py']
+    assert [line.split(':')[0] for line in lines[3:6]] == ['01_a', '02_b', '03_c']
+    assert all(re.search(r': executed in \d+ s \(quick\)$', line) for line in lines[3:6])
     assert lines[-1] == str((out / 'index.html').resolve())
     assert summary_of(lines) == [('01_a', 'executed'), ('02_b', 'executed'),
                                  ('03_c', 'executed'), ('site', 'rendered'), ('total', '')]

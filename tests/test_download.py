@@ -62,6 +62,12 @@ def test_chapter_1_runs_in_the_unpacked_download_with_its_own_package(unpacked, 
     assert errors == []
 
 
+def first_section(nb):
+    """The index of a notebook's first section heading: the cells before it import and set up."""
+    return next(i for i, c in enumerate(nb.cells)
+                if c.cell_type == 'markdown' and c.source.startswith('## '))
+
+
 def test_the_pytorch_download_runs_its_chapters_where_mxnet_cannot_be_imported(tmp_path,
                                                                                 monkeypatch):
     folder, names = unpack(tmp_path / 'unpacked', 'pytorch')
@@ -80,6 +86,8 @@ def test_the_pytorch_download_runs_its_chapters_where_mxnet_cannot_be_imported(t
     monkeypatch.setenv('PYTHONPATH', f'{folder}{os.pathsep}{site}')
     for path in chapters:
         nb = nbformat.read(path, as_version=4)
+        if path.stem != chapters[0].stem:  # CI's time: chapter 1 whole, the others' imports
+            nb.cells = nb.cells[:first_section(nb)]
         nb.cells.append(new_code_cell('import sys, d2lstyle\nprint(d2lstyle.__file__)\n'
                                       "print(sorted(m for m in sys.modules if 'mxnet' in m))\n"
                                       'try:\n    import mxnet\nexcept ImportError as err:\n'

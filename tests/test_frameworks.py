@@ -182,3 +182,76 @@ def test_chapter_2s_style_loss_is_chapter_1s_loss_and_mxnets_block(nets, images)
     batch = torch.cat([X, X])  # the targets broadcast over a batch; each loss is a mean
     assert relative([v.item() for v in loss(batch, *ptd2l.loss_targets(pt_c, pt_grams))],
                     block) < 1e-5
+
+
+@pytest.mark.parametrize('pooling', ['max', 'avg'])
+def test_chapter_4s_truncated_nets_agree_also_with_average_pooling_on_odd_sizes(pooling):
+    """150x100 pools to 75x50, then 38x25 (avg) or 37x25 (max): TensorFlow's 'SAME' average
+    pooling averages an odd row or column left over on its own, in both frameworks."""
+    content, style = [19], [0, 5, 10, 19]
+    mx_net = mxd2l.truncated_net(weights.load_vgg('vgg19'), content, style, pooling)
+    pt_net = ptd2l.truncated_net(weights.load_torch_vgg('vgg19'), content, style, pooling)
+    X = np.random.RandomState(2).normal(size=(1, 3, 100, 150)).astype(np.float32)
+    with torch.no_grad():
+        pt = ptd2l.extract_features(pt_net, torch.from_numpy(X), content, style)
+    mx_f = mxd2l.extract_features(mx_net, mx.nd.array(X), content, style)
+    for a, b in zip(mx_f[0] + mx_f[1], pt[0] + pt[1]):
+        assert a.shape == tuple(b.shape)
+        assert relative(b.numpy(), a.asnumpy()) <= TOLERANCE
+    assert tuple(pt[1][-1].shape[-2:]) == {'max': (12, 18), 'avg': (13, 19)}[pooling]
+
+
+def test_chapter_3s_objective_gives_the_same_value_and_gradient(nets, images):
+    content, style = images
+    (mx_c, _), (pt_c, _) = both(nets, content)
+    (_, mx_s), (_, pt_s) = both(nets, style)
+    mx_loss = mxd2l.StyleLoss(nets[0], CONTENT, STYLE, mx_s)
+    pt_loss = ptd2l.StyleLoss(nets[1], CONTENT, STYLE, pt_s)
+    mx_f = mxd2l.Objective(mx_loss, mxd2l.loss_targets(mx_c, [mxd2l.gram(Y) for Y in mx_s]))
+    pt_f = ptd2l.Objective(pt_loss, ptd2l.loss_targets(pt_c, [ptd2l.gram(Y) for Y in pt_s]))
+    X = mxd2l.preprocess(content, SHAPE).asnumpy()
+    X = X + np.random.RandomState(3).normal(0, 0.1, X.shape).astype(np.float32)
+    (mx_value, mx_grad), (pt_value, pt_grad) = mx_f(mx.nd.array(X)), pt_f(torch.from_numpy(X))
+    assert relative(pt_value, mx_value) <= TOLERANCE
+    assert relative(pt_grad.numpy(), mx_grad.asnumpy()) <= TOLERANCE
+    assert np.allclose(np.array(pt_f.history)[:, 1:], np.array(mx_f.history)[:, 1:], rtol=1e-4)
+
+
+def test_chapter_4s_adam_settings_are_the_same_numbers_in_both():
+    from d2lstyle import presets
+    for name, preset in presets.PRESETS.items():
+        if preset.optimizer != 'adam':
+            continue
+        mx_s, pt_s = mxd2l.adam_settings(preset), ptd2l.adam_settings(preset)
+        assert pt_s['lr'] == pytest.approx(mx_s['learning_rate']), name
+        assert pt_s['eps'] == pytest.approx(mx_s.get('epsilon', 1e-8)), name
+        assert pt_s['betas'][0] == mx_s.get('beta1', 0.9), name
+        assert ('lr_scheduler' in mx_s) == preset.lr_decay, name
+
+
+@pytest.mark.parametrize('name', ['starry_night', 'starry_night_batchnorm'])
+def test_a_shipped_network_read_without_mxnet_paints_what_mxnet_paints(name, images):
+    """Chapter 5's PyTorch tab loads the MXNet exports (float16 and float32, instance and batch
+    norm) into its TransformNet: the same picture, to within one grey level."""
+    from d2lstyle import networks
+    content, _ = images
+    photo = content.resize((150, 101))  # a height that is no multiple of 4: padded, then cropped
+    mx_img = mxd2l.stylize_photo(mxd2l.load_model(networks.MODELS / name, mx.cpu()), photo,
+                                 mx.cpu())
+    pt_img = ptd2l.stylize_photo(ptd2l.load_model(networks.MODELS / name, 'cpu'), photo, 'cpu')
+    a, b = np.asarray(mx_img, np.int16), np.asarray(pt_img, np.int16)
+    assert a.shape == b.shape == (101, 150, 3)
+    assert np.abs(a - b).max() <= 1 and a.std() > 10
+
+
+def test_a_file_that_is_not_an_exported_network_is_refused_with_its_name(tmp_path):
+    from d2lstyle import D2lStyleError, networks
+    (tmp_path / 'x-symbol.json').write_text('{"nodes": []}')
+    (tmp_path / 'x-0000.params').write_bytes(b'\x12\x01' + b'\0' * 6)
+    with pytest.raises(D2lStyleError, match='x-0000.params is truncated'):
+        networks.read_network(tmp_path / 'x')
+    (tmp_path / 'x-0000.params').write_bytes(b'not a params file at all')
+    with pytest.raises(D2lStyleError, match='x-0000.params: not an MXNet .params file'):
+        networks.read_network(tmp_path / 'x')
+    with pytest.raises(D2lStyleError, match='y-symbol.json not found'):
+        networks.read_network(tmp_path / 'y')

@@ -12,7 +12,7 @@ from builder import PACKAGE, ROOT, BuildError
 from builder.notebooks import find_chapters
 from builder.package import (GENERATED, PACKAGES, SAVED_HEADER, import_lines, module_name,
                              saved_modules, save_code)
-from builder.tabs import FRAMEWORKS
+from builder.tabs import ALL, FRAMEWORKS
 from conftest import notebook
 
 REAL = ROOT / PACKAGE / GENERATED
@@ -131,7 +131,7 @@ def test_save_code_writes_only_what_changed_and_removes_stale_modules(book):
     assert 'B = 1' in (target / 'b.py').read_text()
 
 
-@pytest.mark.parametrize('framework', FRAMEWORKS)
+@pytest.mark.parametrize('framework', (*FRAMEWORKS, ALL))
 def test_the_package_matches_the_chapters(framework):
     """Fails when a package and the chapters disagree, a stale or extra module included."""
     chapters = find_chapters()
@@ -147,15 +147,36 @@ def test_a_pytorch_cell_goes_to_the_torch_package_and_an_unmarked_one_to_mxnet(b
     path = notebook(book / 'chapters', '01_a', '#@save\nA = 1', '#@tab pytorch\n#@save\nB = 2',
                     '#@tab all\n#@save\nC = 3')
     mxnet_code = saved_modules([path])['a.py']
-    assert 'A = 1' in mxnet_code and 'C = 3' in mxnet_code and 'B = 2' not in mxnet_code
+    assert 'A = 1' in mxnet_code and 'B = 2' not in mxnet_code
     torch_code = saved_modules([path], 'pytorch')
-    assert 'B = 2' in torch_code['a.py'] and 'C = 3' in torch_code['a.py']
-    assert 'A = 1' not in torch_code['a.py']
+    assert 'B = 2' in torch_code['a.py'] and 'A = 1' not in torch_code['a.py']
     assert "require('pytorch')" in torch_code['__init__.py']
     assert 'torch as d2l' in torch_code['__init__.py']
 
 
-@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_code_of_all_tabs_is_generated_once_and_each_framework_imports_it(book):
+    path = notebook(book / 'chapters', '01_a', '#@save\nA = 1', '#@tab pytorch\n#@save\nB = 2',
+                    '#@tab all\n#@save\nimport math\n\n\ndef c():\n    return math.pi')
+    common = saved_modules([path], ALL)
+    assert 'def c():' in common['a.py'] and 'A = 1' not in common['a.py']
+    assert 'require(' not in common['__init__.py']  # it needs no framework
+    for framework in FRAMEWORKS:
+        code = saved_modules([path], framework)['a.py']
+        assert 'def c():' not in code
+        assert 'from d2lstyle.common.a import c' in code
+        assert "'c'" in code.split('import', 1)[0]  # in __all__: d2l.c in each tab
+
+
+def test_the_common_package_imports_no_framework():
+    code = ('import sys\nfrom d2lstyle import frameworks\n'
+            "frameworks.forbid('mxnet', 'gluoncv', 'torch', why='it is common code')\n"
+            'import d2lstyle.common as common\nprint(len(common.__all__))')
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) > 0
+
+
+@pytest.mark.parametrize('framework', (*FRAMEWORKS, ALL))
 def test_the_package_has_no_stray_marker_and_a_back_link_for_every_definition(framework):
     for path in sorted((ROOT / PACKAGE / PACKAGES[framework]).glob('*.py')):
         code = path.read_text()

@@ -71,7 +71,7 @@ def test_python_3_12_imports_the_package_and_gets_a_clear_error_for_mxnet():
 
 # Imports flow one way: the entry points, then the commands, then the runtime, then the
 # library. The chapters' code (d2lstyle/mxnet/ and d2lstyle/torch/, a package per framework of one
-# module per chapter) counts as one module each here: a chapter imports its package to reach
+# module per chapter, above d2lstyle/common/, the code of both tabs) counts as one module each here: a chapter imports its package to reach
 # earlier chapters, as d2l's does.
 LAYERS = [
     ('build', 'd2lstyle.__main__', 'benchmarks'),
@@ -79,8 +79,9 @@ LAYERS = [
     ('d2lstyle.stylize', 'd2lstyle.transfer'),
     ('d2lstyle.runtime', 'd2lstyle.transform_tiles'),
     ('d2lstyle.mxnet', 'd2lstyle.torch'),
+    ('d2lstyle.common',),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
-     'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin'),
+     'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin', 'd2lstyle.networks'),
     ('d2lstyle.atomic', 'd2lstyle.frameworks'),
     ('d2lstyle',),
 ]

@@ -9,15 +9,15 @@ __all__ = [
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
     'weights', 'StyleLoss', 'loss_targets', 'train_hybridized', 'Objective', 'gradient_descent',
-    'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image', 'TileGrid', 'tile_starts',
-    'tile_grid', 'tile_ramps', 'tile_windows', 'crop', 'tiled_grams', 'TiledObjective',
-    'seam_ratio', 'truncated_net', 'loss_weights', 'adam_settings', 'pixel_bounds',
-    'preset_layers', 'preset_noise', 'start_image', 'stylize', 'judge', 'conv_block',
+    'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs',
+    'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
+    'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'pixel_bounds', 'preset_noise',
+    'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers', 'conv_block',
     'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
     'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
-    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json',
-    'optical_flow', 'warp', 'inside', 'motion', 'frame_error', 'warping_error', 'blend_step',
-    'blend_along_flow']
+    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun',
+    'checkpoint_state', 'commit_checkpoint', 'blend_along_flow', 'blend_step', 'frame_error',
+    'inside', 'motion', 'optical_flow', 'warp', 'warping_error']
 
 from d2lstyle.frameworks import require
 
@@ -30,14 +30,16 @@ from .neural_style import (
 from .hybridized_step import (
     StyleLoss, loss_targets, train_hybridized)
 from .optimizers import (
-    Objective, gradient_descent, dot, two_loop, line_search, lbfgs, noise_image, TileGrid,
-    tile_starts, tile_grid, tile_ramps, tile_windows, crop, tiled_grams, TiledObjective, seam_ratio)
+    Objective, gradient_descent, noise_image, tiled_grams, TiledObjective, TileGrid, crop, dot,
+    lbfgs, line_search, scalar, seam_ratio, tile_grid, tile_ramps, tile_starts, tile_windows,
+    two_loop)
 from .layers import (
-    truncated_net, loss_weights, adam_settings, pixel_bounds, preset_layers, preset_noise,
-    start_image, stylize, judge)
+    truncated_net, adam_settings, pixel_bounds, preset_noise, start_image, stylize, judge,
+    loss_weights, preset_layers)
 from .feed_forward import (
     conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
     PhotoFolder, photo_loader, save_checkpoint, load_checkpoint, train_transform_net, export_model,
-    load_model, stylize_photo, D2lStyleError, SUFFIXES, write_json)
+    load_model, stylize_photo, D2lStyleError, SUFFIXES, TrainingRun, checkpoint_state,
+    commit_checkpoint)
 from .video import (
-    optical_flow, warp, inside, motion, frame_error, warping_error, blend_step, blend_along_flow)
+    blend_along_flow, blend_step, frame_error, inside, motion, optical_flow, warp, warping_error)

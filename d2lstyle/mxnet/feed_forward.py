@@ -5,10 +5,9 @@
 __all__ = [
     'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
     'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
-    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'write_json']
+    'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun',
+    'checkpoint_state', 'commit_checkpoint']
 
-import json
-import time
 import warnings
 from pathlib import Path
 
@@ -16,10 +15,9 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 from mxnet.gluon import nn
 from mxnet.gluon.data.vision import transforms
-from tqdm import tqdm
 
 from d2lstyle import D2lStyleError, mxnet as d2l
-from d2lstyle.atomic import write_json
+from d2lstyle.common.feed_forward import TrainingRun, checkpoint_state, commit_checkpoint
 from d2lstyle.images import SUFFIXES
 
 
@@ -155,27 +153,22 @@ def photo_loader(root, crop, batch_size, num_workers=0):
 
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 def save_checkpoint(folder, net, trainer, state):
-    """Write net, trainer and state (a dict) to folder; state.json, written last, names the
-    files of its step, so an interrupted save leaves the previous checkpoint intact."""
+    """Write net, trainer and state (a dict) to folder as one checkpoint (commit_checkpoint)."""
     folder.mkdir(parents=True, exist_ok=True)
-    names = {'net': f'net-{state["step"]:07d}.params',
+    files = {'net': f'net-{state["step"]:07d}.params',
              'trainer': f'trainer-{state["step"]:07d}.states'}
-    net.save_parameters(str(folder / names['net']))
-    trainer.save_states(str(folder / names['trainer']))
-    write_json(folder / 'state.json', dict(state, files=names))
-    for old in folder.glob('*-*.*'):
-        if old.name not in names.values():
-            old.unlink()
+    net.save_parameters(str(folder / files['net']))
+    trainer.save_states(str(folder / files['trainer']))
+    commit_checkpoint(folder, state, files)
 
 
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 def load_checkpoint(folder, net, trainer, ctx):
     """Restore what save_checkpoint wrote; its state, or None if folder holds none."""
-    if not (folder / 'state.json').exists():
-        return None
-    state = json.loads((folder / 'state.json').read_text())
-    net.load_parameters(str(folder / state['files']['net']), ctx=ctx)
-    trainer.load_states(str(folder / state['files']['trainer']))
+    state = checkpoint_state(folder)
+    if state is not None:
+        net.load_parameters(str(folder / state['files']['net']), ctx=ctx)
+        trainer.load_states(str(folder / state['files']['trainer']))
     return state
 
 
@@ -190,29 +183,18 @@ def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, ctxs,
     # A list keeps the network's order; Trainer would sort a dict by names, which depend on
     # how many networks this process made before, and the saved Adam state would not fit.
     trainer = gluon.Trainer(list(net.collect_params().values()), 'adam', {'learning_rate': lr})
-    state = (load_checkpoint(folder, net, trainer, ctxs) if folder else None) or \
-        {'step': 0, 'seconds': 0.0, 'history': []}
+    run = TrainingRun(num_steps, load_checkpoint(folder, net, trainer, ctxs) if folder else None)
     grams = [[G.as_in_context(ctx) for G in styles_Y_gram] for ctx in ctxs]
-    start = time.perf_counter() - state['seconds']
-    with tqdm(total=num_steps, initial=state['step'], mininterval=5) as bar:
-        while state['step'] < num_steps:
-            for X in loader:
-                Xs = gluon.utils.split_and_load(X, ctxs)
-                with autograd.record():
-                    losses = [loss(net(x), x, *g) for x, g in zip(Xs, grams)]
-                autograd.backward([l[-1] for l in losses])
-                trainer.step(len(ctxs))  # each device's loss is already a batch mean
-                values = [sum(float(l[k].asscalar()) for l in losses) / len(ctxs) for k in range(4)]
-                state['step'] += 1
-                state['seconds'] = time.perf_counter() - start
-                state['history'].append([state['step'], state['seconds']] + values)
-                bar.set_postfix(content=values[0], style=values[1], tv=values[2], refresh=False)
-                bar.update()
-                if folder and (state['step'] % save_every == 0 or state['step'] == num_steps):
-                    save_checkpoint(folder, net, trainer, state)
-                if state['step'] == num_steps:
-                    break
-    return np.array(state['history'])
+    for X in run.batches(loader):
+        Xs = gluon.utils.split_and_load(X, ctxs)
+        with autograd.record():
+            losses = [loss(net(x), x, *g) for x, g in zip(Xs, grams)]
+        autograd.backward([l[-1] for l in losses])
+        trainer.step(len(ctxs))  # each device's loss is already a batch mean
+        run.record([sum(float(l[k].asscalar()) for l in losses) / len(ctxs) for k in range(4)])
+        if folder and run.due(save_every):
+            save_checkpoint(folder, net, trainer, run.state)
+    return run.history()
 
 
 # Defined in chapters/05_feed_forward.ipynb, section "Export and Inference"

@@ -3,8 +3,8 @@
 """The code of chapters/04_layers.ipynb, "What the Layers See"."""
 
 __all__ = [
-    'truncated_net', 'loss_weights', 'adam_settings', 'pixel_bounds', 'preset_layers',
-    'preset_noise', 'start_image', 'stylize', 'judge', 'weights']
+    'truncated_net', 'adam_settings', 'pixel_bounds', 'preset_noise', 'start_image', 'stylize',
+    'judge', 'loss_weights', 'preset_layers', 'weights']
 
 import mxnet as mx
 import numpy as np
@@ -12,6 +12,7 @@ from mxnet import nd
 from mxnet.gluon import nn
 
 from d2lstyle import mxnet as d2l, weights
+from d2lstyle.common.layers import loss_weights, preset_layers
 
 
 # Defined in chapters/04_layers.ipynb, section "Reconstructing an Image from One Layer"
@@ -33,20 +34,6 @@ def truncated_net(vgg, content_layers, style_layers, pooling='max'):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
-def loss_weights(preset, channels):
-    """StyleLoss's content weight, style weight per layer and TV weight for a preset.
-
-    channels: N of each style layer. The weights make StyleLoss compute the preset's own loss.
-    """
-    a = weights.CAFFE_SCALE if preset.caffe_activations else 1
-    quarter = 0.25 if preset.quarter else 1
-    content = preset.content_weight * a ** 2 * quarter
-    style = [preset.style_weight * w * a ** 4 * quarter * (n ** 2 if preset.gram_by_positions else 1)
-             for w, n in zip(preset.style_layer_weights, channels)]
-    return content, style, preset.tv_weight
-
-
-# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def adam_settings(preset, lr_decay_steps=50):
     """mx.optimizer.Adam's arguments for a preset, in the units of preprocess's pixels."""
     settings = dict(preset.adam)
@@ -65,14 +52,6 @@ def pixel_bounds(ctx):
     """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
     low, high = (0 - d2l.rgb_mean) / d2l.rgb_std, (1 - d2l.rgb_mean) / d2l.rgb_std
     return tuple(nd.array(v.reshape(1, 3, 1, 1), ctx=ctx) for v in (low, high))
-
-
-# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
-def preset_layers(preset, backbone):
-    """Indices of a preset's content and style layers in the backbone's features."""
-    names, shift = weights.conv_layers(backbone), 1 if preset.after_relu else 0
-    return ([names[n] + shift for n in preset.content_layers[backbone]],
-            [names[n] + shift for n in preset.style_layers])
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"

@@ -3,19 +3,21 @@
 """The code of chapters/03_optimizers.ipynb, "Optimising the Image"."""
 
 __all__ = [
-    'Objective', 'gradient_descent', 'dot', 'two_loop', 'line_search', 'lbfgs', 'noise_image',
-    'TileGrid', 'tile_starts', 'tile_grid', 'tile_ramps', 'tile_windows', 'crop', 'tiled_grams',
-    'TiledObjective', 'seam_ratio']
+    'Objective', 'gradient_descent', 'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid',
+    'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps',
+    'tile_starts', 'tile_windows', 'two_loop']
 
 import math
 import time
-from dataclasses import dataclass
 
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, nd
 
 from d2lstyle import mxnet as d2l
+from d2lstyle.common.optimizers import (
+    TileGrid, crop, dot, lbfgs, line_search, scalar, seam_ratio, tile_grid, tile_ramps,
+    tile_starts, tile_windows, two_loop)
 
 
 # Defined in chapters/03_optimizers.ipynb, section "One Function of the Pixels"
@@ -62,152 +64,10 @@ def gradient_descent(f, X, optimizer, num_evals, normalize_grad=False, bounds=No
     return X
 
 
-# Defined in chapters/03_optimizers.ipynb, section "L-BFGS"
-def dot(a, b):
-    return float(nd.sum(a * b).asscalar())
-
-
-# Defined in chapters/03_optimizers.ipynb, section "L-BFGS"
-def two_loop(g, memory):
-    """H g, for the inverse-Hessian approximation H of the (s, y, rho) pairs in memory."""
-    q, alphas = g.copy(), []
-    for s, y, rho in reversed(memory):
-        alpha = rho * dot(s, q)
-        q -= alpha * y
-        alphas.append(alpha)
-    if memory:
-        s, y, _ = memory[-1]
-        q *= dot(s, y) / dot(y, y)
-    for (s, y, rho), alpha in zip(memory, reversed(alphas)):
-        q += (alpha - rho * dot(y, q)) * s
-    return q
-
-
-# Defined in chapters/03_optimizers.ipynb, section "L-BFGS"
-def line_search(f, X, value, grad, d, t, max_evals, c1=1e-4):
-    """Backtracking: halve t until f(X + t d) decreases enough (Armijo).
-
-    Returns the step t, f's value and gradient there, and the evaluations used; None if no t
-    tried within max_evals evaluations does.
-    """
-    slope = dot(grad, d)
-    for evals in range(1, max_evals + 1):
-        value_new, grad_new = f(X + t * d)
-        if value_new <= value + c1 * t * slope:
-            return t, value_new, grad_new, evals
-        t /= 2
-    return None
-
-
-# Defined in chapters/03_optimizers.ipynb, section "L-BFGS"
-def lbfgs(f, X, num_evals, history_size=10, tol=1e-9):
-    """Minimise f from X with L-BFGS, using at most num_evals evaluations of f."""
-    value, grad = f(X)
-    memory, evals = [], 1
-    t_descent = min(1.0, 1 / float(nd.abs(grad).sum().asscalar()))
-    while evals < num_evals and float(nd.abs(grad).max().asscalar()) > tol:
-        d = -two_loop(grad, memory)
-        found = line_search(f, X, value, grad, d, 1.0 if memory else t_descent,
-                            num_evals - evals)
-        if found is None:
-            break  # no decrease along d: the budget is spent or we are at machine precision
-        t, value_new, grad_new, used = found
-        evals += used
-        if not memory:  # steepest descent: let the step grow while it keeps succeeding
-            t_descent = 2 * t
-        s, y = t * d, grad_new - grad
-        if dot(s, y) > 1e-8 * math.sqrt(dot(s, s) * dot(y, y)):  # positive curvature, any scale
-            memory = (memory + [(s, y, 1 / dot(s, y))])[-history_size:]
-        X, value, grad = X + s, value_new, grad_new
-    return X
-
-
 # Defined in chapters/03_optimizers.ipynb, section "Where to Start"
 def noise_image(X):
     """White noise of X's shape: N(0, 1) for each value of the normalised image."""
     return nd.random.normal(shape=X.shape, ctx=X.context)
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-@dataclass(frozen=True)
-class TileGrid:
-    """Equal tiles of `tile` = (width, height) at the corners xs x ys of an image of `shape`."""
-    shape: tuple
-    tile: tuple
-    xs: tuple
-    ys: tuple
-
-    def __len__(self):
-        return len(self.xs) * len(self.ys)
-
-    def regions(self):
-        """(x0, y0, x1, y1) of each tile, row by row."""
-        w, h = self.tile
-        return [(x, y, x + w, y + h) for y in self.ys for x in self.xs]
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def tile_starts(length, tile, count):
-    """`count` offsets of tiles of `tile` pixels spread evenly over `length`."""
-    if count == 1:
-        return (0,)
-    return tuple(round(i * (length - tile) / (count - 1)) for i in range(count))
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def tile_grid(shape, max_megapixels, overlap):
-    """The fewest equal tiles of at most max_megapixels covering an image of shape (width,
-    height), neighbours overlapping by at least `overlap` pixels; one tile if it fits."""
-    width, height = shape
-    best = None
-    for nx in range(1, width // max(overlap, 1) + 2):
-        for ny in range(1, height // max(overlap, 1) + 2):
-            w = min(width, math.ceil((width + (nx - 1) * overlap) / nx))
-            h = min(height, math.ceil((height + (ny - 1) * overlap) / ny))
-            if w * h <= max_megapixels * 1e6:
-                if best is None or (nx * ny, w * h) < best[0]:
-                    best = (nx * ny, w * h), (w, h), nx, ny
-                break  # more rows only add tiles
-    if best is None:
-        raise ValueError(f'{width}x{height} cannot be cut into tiles of {max_megapixels} '
-                         f'megapixels that overlap by {overlap} pixels')
-    _, (w, h), nx, ny = best
-    return TileGrid(shape, (w, h), tile_starts(width, w, nx), tile_starts(height, h, ny))
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def tile_ramps(starts, tile):
-    """Per tile along one axis: 1 inside, rising linearly across the overlap with the previous
-    tile and falling across the overlap with the next."""
-    ramps = []
-    for i, s in enumerate(starts):
-        r = np.ones(tile)
-        if i > 0:
-            n = starts[i - 1] + tile - s
-            r[:n] = np.minimum(r[:n], (np.arange(n) + 0.5) / n)
-        if i + 1 < len(starts):
-            n = s + tile - starts[i + 1]
-            r[tile - n:] = np.minimum(r[tile - n:], (n - np.arange(n) - 0.5) / n)
-        ramps.append(r)
-    return ramps
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def tile_windows(grid):
-    """Each tile's blending weights, (height, width), adding up to 1 at every pixel."""
-    (w, h), (width, height) = grid.tile, grid.shape
-    raw = [np.outer(ry, rx) for ry in tile_ramps(grid.ys, h) for rx in tile_ramps(grid.xs, w)]
-    total = np.zeros((height, width))
-    for (x0, y0, x1, y1), r in zip(grid.regions(), raw):
-        total[y0:y1, x0:x1] += r
-    return [r / total[y0:y1, x0:x1] for (x0, y0, x1, y1), r in zip(grid.regions(), raw)]
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def crop(X, region):
-    """The part of a batch of images X inside region = (x0, y0, x1, y1)."""
-    x0, y0, x1, y1 = region
-    return X[:, :, y0:y1, x0:x1]
 
 
 # Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
@@ -255,17 +115,3 @@ class TiledObjective:
         values = list(totals / len(self.grid))
         self.history.append([time.perf_counter() - self.start] + values)
         return values[-1], grad
-
-
-# Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"
-def seam_ratio(img, grid):
-    """Mean |difference of neighbouring pixels| across the tiles' borders over that across
-    all columns and rows of img (a PIL image or an array): about 1 when no seam shows."""
-    a = np.asarray(img, dtype=np.float64)
-    dx = np.abs(np.diff(a, axis=1)).mean(axis=(0, 2))  # between column j and j + 1
-    dy = np.abs(np.diff(a, axis=0)).mean(axis=(1, 2))
-    (w, h), (width, height) = grid.tile, grid.shape
-    cols = sorted({x - 1 for x in grid.xs if x > 0} | {x + w - 1 for x in grid.xs if x + w < width})
-    rows = sorted({y - 1 for y in grid.ys if y > 0} | {y + h - 1 for y in grid.ys if y + h < height})
-    borders = np.concatenate([dx[cols], dy[rows]])
-    return float(borders.mean() / np.concatenate([dx, dy]).mean())

@@ -3,78 +3,8 @@
 """The code of chapters/06_video.ipynb, "Style Transfer for Video"."""
 
 __all__ = [
-    'optical_flow', 'warp', 'inside', 'motion', 'frame_error', 'warping_error', 'blend_step',
-    'blend_along_flow']
+    'blend_along_flow', 'blend_step', 'frame_error', 'inside', 'motion', 'optical_flow', 'warp',
+    'warping_error']
 
-import cv2
-import numpy as np
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def optical_flow(frame, other):
-    """Dense flow (height, width, 2) from RGB ``frame`` to ``other`` (Farnebäck's method):
-    the content at pixel x of ``frame`` is at x + flow[x] in ``other``."""
-    a, b = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in (frame, other))
-    return cv2.calcOpticalFlowFarneback(a, b, None, pyr_scale=0.5, levels=3, winsize=15,
-                                        iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def warp(img, flow):
-    """``img`` (height, width, channels) sampled bilinearly at x + flow[x], for every x."""
-    height, width = flow.shape[:2]
-    x, y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
-    return cv2.remap(img, x + flow[..., 0], y + flow[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def inside(flow):
-    """The pixels x whose x + flow[x] lies inside the frame."""
-    height, width = flow.shape[:2]
-    x, y = np.meshgrid(np.arange(width), np.arange(height))
-    u, v = x + flow[..., 0], y + flow[..., 1]
-    return (u >= 0) & (u <= width - 1) & (v >= 0) & (v <= height - 1)
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def motion(frame, previous):
-    """The backward flow from ``frame`` to ``previous``, and the mask of the pixels seen in
-    both: inside the frame, and where the flow there and the flow back agree."""
-    back, forth = optical_flow(frame, previous), optical_flow(previous, frame)
-    forth = warp(forth, back)  # the forward flow where each pixel came from
-    gap = np.square(back + forth).sum(axis=-1)
-    size = np.square(back).sum(axis=-1) + np.square(forth).sum(axis=-1)
-    return back, inside(back) & (gap <= 0.01 * size + 0.5)
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def frame_error(output, previous_output, flow, mask):
-    """Mean |O_t - W(O_{t-1})| over the pixels ``mask`` keeps, in grey levels."""
-    carried = warp(previous_output.astype(np.float32), flow)
-    return float(np.abs(output.astype(np.float32) - carried).mean(axis=-1)[mask].mean())
-
-
-# Defined in chapters/06_video.ipynb, section "Measuring Flicker: the Warping Error"
-def warping_error(outputs, motions):
-    """The warping error of each frame after the first, given each frame's (flow, mask)."""
-    return np.array([frame_error(outputs[t], outputs[t - 1], *motions[t - 1])
-                     for t in range(1, len(outputs))])
-
-
-# Defined in chapters/06_video.ipynb, section "Reducing Flicker: Blending Along the Flow"
-def blend_step(previous_result, output, flow, mask, alpha):
-    """``output`` mixed with the previous result carried along ``flow``: alpha of the carried
-    frame where ``mask`` keeps the pixel, the output alone elsewhere."""
-    carried = warp(previous_result.astype(np.float32), flow)
-    mixed = np.where(mask[..., None], alpha * carried + (1 - alpha) * output, output)
-    return mixed.round().clip(0, 255).astype(np.uint8)
-
-
-# Defined in chapters/06_video.ipynb, section "Reducing Flicker: Blending Along the Flow"
-def blend_along_flow(outputs, motions, alpha):
-    """Every frame's output blended with the result before it, carried along the flow."""
-    results = [outputs[0]]
-    for output, (flow, mask) in zip(outputs[1:], motions):
-        results.append(blend_step(results[-1], output, flow, mask, alpha))
-    return results
+from d2lstyle.common.video import (
+    blend_along_flow, blend_step, frame_error, inside, motion, optical_flow, warp, warping_error)

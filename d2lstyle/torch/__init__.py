@@ -8,7 +8,17 @@ __all__ = [
     'rgb_mean', 'rgb_std', 'preprocess', 'postprocess', 'try_gpu', 'extract_features',
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
-    'weights', 'StyleLoss', 'loss_targets', 'train_compiled', 'd2l']
+    'weights', 'StyleLoss', 'loss_targets', 'train_compiled', 'Objective', 'gradient_descent',
+    'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs',
+    'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
+    'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'adam_for', 'pixel_bounds',
+    'preset_noise', 'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers',
+    'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
+    'PhotoFolder', 'random_crop', 'photo_loader', 'save_checkpoint', 'load_checkpoint',
+    'train_transform_net', 'export_model', 'from_mxnet', 'load_model', 'stylize_photo',
+    'D2lStyleError', 'SUFFIXES', 'TrainingRun', 'checkpoint_state', 'commit_checkpoint',
+    'networks', 'blend_along_flow', 'blend_step', 'frame_error', 'inside', 'motion',
+    'optical_flow', 'warp', 'warping_error']
 
 from d2lstyle.frameworks import require
 
@@ -19,4 +29,18 @@ from .neural_style import (
     get_styles, content_loss, gram, style_loss, tv_loss, compute_loss, GeneratedImage, get_inits,
     train, upscale, Animator, check_shape, read_image, weights)
 from .hybridized_step import (
-    StyleLoss, loss_targets, train_compiled, d2l)
+    StyleLoss, loss_targets, train_compiled)
+from .optimizers import (
+    Objective, gradient_descent, noise_image, tiled_grams, TiledObjective, TileGrid, crop, dot,
+    lbfgs, line_search, scalar, seam_ratio, tile_grid, tile_ramps, tile_starts, tile_windows,
+    two_loop)
+from .layers import (
+    truncated_net, adam_settings, adam_for, pixel_bounds, preset_noise, start_image, stylize,
+    judge, loss_weights, preset_layers)
+from .feed_forward import (
+    conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
+    PhotoFolder, random_crop, photo_loader, save_checkpoint, load_checkpoint, train_transform_net,
+    export_model, from_mxnet, load_model, stylize_photo, D2lStyleError, SUFFIXES, TrainingRun,
+    checkpoint_state, commit_checkpoint, networks)
+from .video import (
+    blend_along_flow, blend_step, frame_error, inside, motion, optical_flow, warp, warping_error)

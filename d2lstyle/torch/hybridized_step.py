@@ -3,7 +3,7 @@
 """The code of chapters/02_hybridized_step.ipynb, "The Hybridized Step"."""
 
 __all__ = [
-    'StyleLoss', 'loss_targets', 'train_compiled', 'd2l']
+    'StyleLoss', 'loss_targets', 'train_compiled']
 
 import torch
 from torch import nn

@@ -1,6 +1,6 @@
 """Build the book: save the chapters' ``#@save`` code, execute the chapters, render the site.
 
-    python build.py [--profile quick|full] [--out DIR] [--jobs N] [--timeout S] [CHAPTER ...]
+    python build.py [--profile quick|full|test] [--out DIR] [--jobs N] [--timeout S] [CHAPTER ...]
     python build.py --with-solutions  # the instructor's site, with the cells tagged "solution"
     python build.py --pdf             # also the whole book as one PDF (make pdf)
     python build.py --framework pytorch  # only the chapters' PyTorch tabs

@@ -13,7 +13,7 @@ from builder import CHAPTERS, ROOT, BuildError
 from d2lstyle.profiles import PROFILES as PROFILE_SETTINGS
 
 CONFIG = 'book.toml'
-PROFILES = tuple(PROFILE_SETTINGS)  # quick, full: defined with their settings in d2lstyle
+PROFILES = tuple(PROFILE_SETTINGS)  # quick, full, test: defined with their settings in d2lstyle
 LOGO_TYPES = ('.png', '.jpg', '.jpeg', '.svg')
 
 

@@ -1,7 +1,9 @@
 """Profiles: how long the chapters train. Read from one place, $D2LSTYLE_PROFILE.
 
 ``quick`` (the default) runs every chapter on a 2-core CPU in minutes and still shows the
-effect; ``full`` paints up to 1200x800 and is the site an instructor publishes.
+effect; ``full`` paints up to 1200x800 and is the site an instructor publishes; ``test`` is what
+``make test`` builds, both tabs of every chapter: each cell runs and each effect the tests check
+still shows, in half of quick's time.
 ``python build.py --profile full`` sets the variable for every notebook.
 """
 import os
@@ -58,6 +60,12 @@ PROFILES = {
                              Stage((1200, 800), 20)),
                     compare=Stage((192, 128), 100), train=Training(128, 4, 100, 16),
                     clip=Clip((640, 424), 48)),
+    # quick's sizes with fewer steps and evaluations, so that the tests execute every cell of
+    # both tabs inside CI's time; quick's clip (with 12 frames chapter 6's motion estimate was
+    # off by 1.13 px, against under 1 px with 24); its pages are checked, never published
+    'test': Profile('test', (Stage((300, 200), 30), Stage((600, 400), 5)),
+                    compare=Stage((150, 100), 20), train=Training(64, 2, 40, 16),
+                    clip=Clip((320, 212), 24), lr_decay_steps=20),
 }
 
 

@@ -13,10 +13,13 @@ os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
 os.environ.setdefault('D2LSTYLE_PROFILE', 'quick')
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # build.py and builder/
 
-# How the tests build the real book: quick, and on two stand-in GPUs (d2lstyle.standin), so that
-# an array or a network left on the default context fails as it would on a GPU. test_book.py and
-# test_site.py share the executed chapters through the builder's cache.
-BOOK_BUILD = ['build.py', '--profile', 'quick', '--stand-in-gpus', '2']
+# How the tests build the real book: in the test profile (every cell of both tabs, in CI's time),
+# on two stand-in GPUs (d2lstyle.standin), so that an array or a network left on the default
+# context fails as it would on a GPU, and with a time limit per chapter, so that a chapter that
+# hangs fails the build with its name rather than CI with none. test_book.py and test_site.py
+# share the executed chapters through the builder's cache.
+TEST_PROFILE = 'test'
+BOOK_BUILD = ['build.py', '--profile', TEST_PROFILE, '--stand-in-gpus', '2', '--timeout', '1200']
 
 # A 1x1 PNG, for a markdown image that the site must embed.
 DOT = base64.b64decode('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIA'

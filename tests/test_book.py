@@ -1,4 +1,4 @@
-"""The real book: every chapter runs in the quick profile and the site shows its results.
+"""The real book: every chapter runs in the test profile and the site shows its results.
 
 The chapters run on two stand-in GPUs (conftest.BOOK_BUILD), so an array or a network left on
 the default context fails the build as it would on a GPU.
@@ -15,7 +15,7 @@ from builder.execute import EXECUTED, executed_folder
 from builder.notebooks import check_clean, find_chapters
 from builder.site import book_zip_name
 from builder.tabs import FRAMEWORKS, frameworks_of, suffixed
-from conftest import BOOK_BUILD
+from conftest import BOOK_BUILD, TEST_PROFILE
 from d2lstyle import profiles
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,7 @@ def site(tmp_path_factory):
 
 def executed(path, framework=FRAMEWORKS[0]):
     """The chapter's tab of ``framework`` as the book's build executed it."""
-    folder = ROOT / BUILD / EXECUTED / executed_folder('quick', framework)
+    folder = ROOT / BUILD / EXECUTED / executed_folder(TEST_PROFILE, framework)
     return nbformat.read(folder / path.name, as_version=4)
 
 
@@ -80,7 +80,7 @@ def test_chapter_1_shows_both_stages_and_its_figures(site, framework):
     path = ROOT / CHAPTERS / '01_neural_style.ipynb'
     nb = executed(path, framework)
     text = printed(nb)
-    stages = profiles.PROFILES['quick'].stages
+    stages = profiles.PROFILES[TEST_PROFILE].stages
     for stage in stages:
         width, height = stage.image_shape
         assert f'{width}x{height}, step {stage.num_steps}/{stage.num_steps}' in text
@@ -126,7 +126,7 @@ def test_chapter_2_checks_the_hybridized_step_then_trains_with_it(site):
     for _, chapter1, hybridized in pairs:
         assert float(hybridized) == pytest.approx(float(chapter1), rel=1e-4)
     assert re.search(r'chapter 1 [\d.]+ s/step, StyleLoss [\d.]+ s/step', text)
-    for stage in profiles.PROFILES['quick'].stages:
+    for stage in profiles.PROFILES[TEST_PROFILE].stages:
         width, height = stage.image_shape
         assert f'{width}x{height}, step {stage.num_steps}/{stage.num_steps}' in text
     assert re.search(r'1200x800\s+hybridized\s+[\d.]+', text)  # the stored benchmark table
@@ -144,7 +144,7 @@ def test_chapter_2s_pytorch_tab_checks_the_compiled_step_then_trains_with_it(sit
     assert re.search(r'traced and compiled the module in \d+ s', text)
     assert re.search(r'chapter 1 [\d.]+ s/step, StyleLoss [\d.]+ s/step, compiled [\d.]+ s/step',
                      text)
-    for stage in profiles.PROFILES['quick'].stages:
+    for stage in profiles.PROFILES[TEST_PROFILE].stages:
         width, height = stage.image_shape
         assert f'{width}x{height}, step {stage.num_steps}/{stage.num_steps}' in text
 
@@ -157,7 +157,7 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     for name in ['Adam from content', 'Adam from noise', 'L-BFGS', 'SGD lr=1', 'SGD, normalised']:
         assert float(totals[name]) < 1e3, name
     diverged = re.search(r'SGD lr=3: total (inf|nan) .* after (\d+) evaluations', text)
-    assert diverged and int(diverged.group(2)) < profiles.PROFILES['quick'].compare.num_steps
+    assert diverged and int(diverged.group(2)) < profiles.PROFILES[TEST_PROFILE].compare.num_steps
     assert re.search(r'L-BFGS:\s+\d+ evaluations,\s+[\d.]+ s', text)
     assert re.search(r"L-BFGS reached Adam's final loss after \d+ evaluations", text)
     bounds = re.search(r'sparse worst case ([\d.]+) eta, bound ([\d.]+) eta, '
@@ -228,7 +228,7 @@ def test_chapter_4_runs_every_preset_and_judges_them(site, framework):
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site, framework):
     text = printed(executed(ROOT / CHAPTERS / '05_feed_forward.ipynb', framework))
-    train = profiles.PROFILES['quick'].train
+    train = profiles.PROFILES[TEST_PROFILE].train
     assert f'stopped after {train.num_steps // 2} steps' in text
     assert f'{train.num_steps} steps of {train.batch_size} crops of {train.crop} pixels' in text
     total = re.search(r'total: +([\d.]+) -> +([\d.]+)', text)
@@ -290,7 +290,7 @@ def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site, fra
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_chapter_6_measures_the_flicker_and_blending_lowers_it(site, framework):
     text = printed(executed(ROOT / CHAPTERS / '06_video.ipynb', framework))
-    clip = profiles.PROFILES['quick'].clip
+    clip = profiles.PROFILES[TEST_PROFILE].clip
     assert f'{clip.num_frames} frames of {clip.frame_shape[0]}x{clip.frame_shape[1]}' in text
     off = re.search(r'the estimate is off by ([\d.]+) px', text)
     assert off and float(off.group(1)) < 1

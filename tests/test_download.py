@@ -14,6 +14,7 @@ from builder.notebooks import check_clean, find_chapters
 from builder.package import GENERATED, saved_modules
 from builder.site import BOOK_FOLDER, book_zip, files_beside
 from builder.tabs import frameworks_of
+from conftest import TEST_PROFILE
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +54,7 @@ def test_chapter_1_runs_in_the_unpacked_download_with_its_own_package(unpacked, 
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(new_code_cell('import d2lstyle\nprint(d2lstyle.__file__)'))
     nbformat.write(nb, path)
-    executed, ran = execute(path, 'quick', tmp_path / 'executed', root=folder)
+    executed, ran = execute(path, TEST_PROFILE, tmp_path / 'executed', root=folder)
     assert ran
     where = executed.cells[-1].outputs[0]['text'].strip()
     assert where == str(folder / 'd2lstyle' / '__init__.py')
@@ -93,7 +94,7 @@ def test_the_pytorch_download_runs_its_chapters_where_mxnet_cannot_be_imported(t
                                       'try:\n    import mxnet\nexcept ImportError as err:\n'
                                       '    print(err)'))
         nbformat.write(nb, path)
-        executed, ran = execute(path, 'quick', tmp_path / 'executed', root=folder)
+        executed, ran = execute(path, TEST_PROFILE, tmp_path / 'executed', root=folder)
         assert ran
         where, loaded, refused = executed.cells[-1].outputs[0]['text'].split('\n')[:3]
         assert where == str(folder / 'd2lstyle' / '__init__.py') and loaded == '[]'

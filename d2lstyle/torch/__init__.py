@@ -18,7 +18,7 @@ __all__ = [
     'train_transform_net', 'export_model', 'from_mxnet', 'load_model', 'stylize_photo',
     'D2lStyleError', 'SUFFIXES', 'TrainingRun', 'checkpoint_state', 'commit_checkpoint',
     'networks', 'blend_along_flow', 'blend_step', 'frame_error', 'inside', 'motion',
-    'optical_flow', 'warp', 'warping_error']
+    'optical_flow', 'warp', 'warping_error', 'stand_in_loss', 'data_parallel_gradients']
 
 from d2lstyle.frameworks import require
 
@@ -44,3 +44,5 @@ from .feed_forward import (
     checkpoint_state, commit_checkpoint, networks)
 from .video import (
     blend_along_flow, blend_step, frame_error, inside, motion, optical_flow, warp, warping_error)
+from .under_the_hood import (
+    stand_in_loss, data_parallel_gradients)

@@ -26,7 +26,7 @@ from builder.notebooks import find_chapters
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARIES = {'np', 'nd', 'mx', 'torch', 'nn', 'F', 'autograd', 'gluon', 'scipy', 'cv2', 'plt',
-             'Image', 'ImageFilter', 'init'}
+             'Image', 'ImageFilter', 'PIL', 'init'}
 # a library's keyword or value that an exercise names bare: where the library documents it
 LIBRARY_NAMES = {
     'static_alloc': ('mxnet.gluon', 'HybridBlock.hybridize'),
@@ -191,7 +191,7 @@ def missing_names(nb, folder):
             continue  # checked by test_the_library_names_are_the_librarys
         if span.startswith('d2lstyle ') or re.match(r'[\w/]+\.py ', span):
             problems = problems_in_command(span, folder)
-        elif span.startswith('--'):
+        elif span.startswith('-'):
             problems = [] if span.split()[0] in every_flag else [f'flag {span.split()[0]}']
         elif re.fullmatch(r'[A-Z_]+=\S+', span):  # an environment variable
             name = span.split('=')[0]

@@ -84,21 +84,13 @@ def mxnet_step(row, shape, ctx=None):
 
 def pytorch_step(shape):
     import torch
-    net, _, content_X, contents_Y, styles_Y = problem(shape)
+    from d2lstyle import weights
+    _, _, content_X, contents_Y, styles_Y = problem(shape)
     torch.set_num_threads(int(os.environ['OMP_NUM_THREADS']))
-    layers = []
-    for block in net:
-        name = type(block).__name__
-        if name == 'Conv2D':
-            conv = torch.nn.Conv2d(block.weight.shape[1], block.weight.shape[0], 3, padding=1)
-            conv.weight.data = torch.from_numpy(block.weight.data().asnumpy())
-            conv.bias.data = torch.from_numpy(block.bias.data().asnumpy())
-            conv.requires_grad_(False)
-            layers.append(conv)
-        else:
-            layers.append(torch.nn.ReLU() if name == 'Activation' else torch.nn.MaxPool2d(2))
-    t = lambda nd: torch.from_numpy(nd.asnumpy())
     content_layers, style_layers = layers()
+    vgg = weights.load_torch_vgg('vgg19')[:max(content_layers + style_layers) + 1]
+    vgg.requires_grad_(False)
+    t = lambda nd: torch.from_numpy(nd.asnumpy())
 
     def gram(Y):
         Y = Y.reshape(Y.shape[1], -1)
@@ -110,7 +102,7 @@ def pytorch_step(shape):
     def step():
         optimizer.zero_grad()
         Y, content_l, style_l = X, 0, 0
-        for i, layer in enumerate(layers):
+        for i, layer in enumerate(vgg):
             Y = layer(Y)
             if i in content_layers:
                 content_l = content_l + ((Y - contents[content_layers.index(i)]) ** 2).mean()
@@ -121,7 +113,7 @@ def pytorch_step(shape):
         l = content_l + 1e3 * style_l + 10 * tv_l
         l.backward()
         optimizer.step()
-        return float(l)
+        return l.item()
     return step
 
 

@@ -28,6 +28,12 @@ def atomic_write(path):
         raise
 
 
+def sync(paths):
+    """Flush files that a library wrote without fsync to disk, before a commit names them."""
+    for path in paths:
+        with open(path, 'rb') as f:
+            os.fsync(f.fileno())
+
 def umask():
     mask = os.umask(0)
     os.umask(mask)

@@ -68,7 +68,8 @@ PRESETS = {
         departures="the learning rate 0.3 is that of d2l's PyTorch version (its MXNet version "
                    "uses 0.9); the default backbone is Caffe's VGG-19 rescaled to normalised "
                    "pixels, not torchvision's (backbone 'model_zoo' is Gluon's); the number of "
-                   "steps is the profile's, not 500"),
+                   "steps is the profile's, not 500; the style weight 1e3 is that of d2l's "
+                   "earlier editions, and its current edition's code uses 1e4"),
     'keras-tutorial': Preset(
         {'vgg19': ('conv5_2',)}, style_layer_weights=(0.2,) * 5, content_weight=1e4,
         style_weight=1e-2, tv_weight=0, caffe_activations=True, gram_by_positions=True,

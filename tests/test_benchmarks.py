@@ -22,6 +22,24 @@ def test_the_benchmarks_put_their_problem_on_one_device():
         assert len(feed_forward.transform_seconds('starry_night', 1, mx.gpu(0))) == 1
 
 
+
+def test_the_pytorch_row_takes_the_first_step_of_the_hybridized_one():
+    import pytest
+    pytest.importorskip('torch')
+    first = style_step.mxnet_step('hybridized', (48, 32))()
+    assert style_step.pytorch_step((48, 32))() == pytest.approx(first, rel=1e-4)
+
+
+def test_the_torch_benchmark_times_chapter_1s_step_at_the_size_asked():
+    import pytest
+    torch = pytest.importorskip('torch')
+    import torch_step
+    net = weights.load_torch_vgg('vgg19')
+    losses, X = torch_step.problem(net, (48, 32), torch.device('cpu'))
+    assert X.shape == (1, 3, 32, 48)  # (width, height), as the chapters give image_shape
+    first, _, seconds, peak = torch_step.time_row(losses['chapter'], X, 1)
+    assert first > 0 and seconds > 0 and peak is None  # no allocator peak on a CPU
+
 def test_a_pyramid_grows_by_the_square_root_of_two_up_to_the_final_size():
     sizes = time_to_quality.pyramid(5)
     assert sizes[-1] == 1.0 and len(sizes) == 5

@@ -168,3 +168,22 @@ def test_a_folder_without_photos_or_no_folder_is_refused(tmp_path):
         d2l.PhotoFolder(tmp_path)
     with pytest.raises(D2lStyleError, match='not a folder'):
         d2l.PhotoFolder(tmp_path / 'notes.txt')
+
+
+def test_a_checkpoint_names_its_files_only_once_they_are_on_disk(tmp_path, monkeypatch):
+    """A crash of the machine must not leave state.json naming a file still in its cache:
+    save_checkpoint flushes the framework's files before state.json, which is flushed last."""
+    import os
+    from d2lstyle import atomic
+    flushed = []
+
+    def fsync(fd):
+        flushed.append(weights.Path(os.readlink(f'/proc/self/fd/{fd}')).name)
+    monkeypatch.setattr(atomic.os, 'fsync', fsync)
+    net = d2l.TransformNet(width=4)
+    net.initialize(mx.init.Xavier())
+    net(nd.zeros((1, 3, 32, 32)))
+    trainer = mx.gluon.Trainer(net.collect_params(), 'adam')
+    d2l.save_checkpoint(tmp_path, net, trainer, {'step': 3, 'seconds': 1.0, 'history': []})
+    assert flushed[:2] == ['net-0000003.params', 'trainer-0000003.states']
+    assert flushed[2].startswith('.state.json.') and len(flushed) == 3

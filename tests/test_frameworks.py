@@ -229,6 +229,27 @@ def test_chapter_4s_adam_settings_are_the_same_numbers_in_both():
         assert ('lr_scheduler' in mx_s) == preset.lr_decay, name
 
 
+
+@pytest.mark.parametrize('name', ['keras-tutorial', 'd2l'])
+def test_chapter_4s_adam_takes_the_same_steps_in_both(name):
+    """A preset's Adam moves the pixels alike in both tabs, epsilon included: MXNet's (and the
+    sources' TensorFlow) adds it before the bias correction, which PyTorch's Adam is set to do
+    by TensorFlowEpsilon; without it the tutorial's large epsilon took 5 times longer steps."""
+    from d2lstyle import presets
+    preset = presets.get(name)
+    grads = [np.random.RandomState(t).randn(3, 8).astype(np.float32) * 0.01 for t in range(12)]
+    mx_X = mx.nd.zeros((3, 8))
+    update = mx.optimizer.get_updater(mx.optimizer.Adam(**mxd2l.adam_settings(preset, 4)))
+    pt_X = torch.zeros(3, 8, requires_grad=True)
+    optimizer, schedule = ptd2l.adam_for(preset, 4)([pt_X])
+    for g in grads:
+        update(0, mx.nd.array(g), mx_X)
+        pt_X.grad = torch.tensor(g)
+        optimizer.step()
+        schedule.step()
+    assert np.abs(mx_X.asnumpy()).min() > 0
+    np.testing.assert_allclose(pt_X.detach().numpy(), mx_X.asnumpy(), rtol=1e-4, atol=1e-7)
+
 @pytest.mark.parametrize('name', ['starry_night', 'starry_night_batchnorm'])
 def test_a_shipped_network_read_without_mxnet_paints_what_mxnet_paints(name, images):
     """Chapter 5's PyTorch tab loads the MXNet exports (float16 and float32, instance and batch

@@ -6,7 +6,7 @@ every framework's package gives its names as ``d2l.name``."""
 __all__ = [
     'scalar', 'dot', 'two_loop', 'line_search', 'lbfgs', 'TileGrid', 'tile_starts', 'tile_grid',
     'tile_ramps', 'tile_windows', 'crop', 'seam_ratio', 'loss_weights', 'preset_layers', 'weights',
-    'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'write_json',
+    'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'sync', 'write_json',
     'optical_flow', 'warp', 'inside', 'motion', 'frame_error', 'warping_error', 'blend_step',
     'blend_along_flow']
 
@@ -16,6 +16,6 @@ from .optimizers import (
 from .layers import (
     loss_weights, preset_layers, weights)
 from .feed_forward import (
-    TrainingRun, commit_checkpoint, checkpoint_state, D2lStyleError, write_json)
+    TrainingRun, commit_checkpoint, checkpoint_state, D2lStyleError, sync, write_json)
 from .video import (
     optical_flow, warp, inside, motion, frame_error, warping_error, blend_step, blend_along_flow)

@@ -3,7 +3,7 @@
 """The code of chapters/05_feed_forward.ipynb, "Feed-Forward Style Transfer"."""
 
 __all__ = [
-    'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'write_json']
+    'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'sync', 'write_json']
 
 import json
 import time
@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from d2lstyle import D2lStyleError
-from d2lstyle.atomic import write_json
+from d2lstyle.atomic import sync, write_json
 
 
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
@@ -59,7 +59,9 @@ class TrainingRun:
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 def commit_checkpoint(folder, state, files):
     """Make the checkpoint whose files (a dict of names in folder) are written: state.json,
-    written last and atomically, names them; then the files of older checkpoints go."""
+    written last and atomically, names them once they are on disk; then the files of older
+    checkpoints go."""
+    sync(folder / name for name in files.values())
     write_json(folder / 'state.json', dict(state, files=files))
     for old in folder.glob('*-*.*'):
         if old.name not in files.values():

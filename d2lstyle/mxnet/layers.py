@@ -75,8 +75,10 @@ def start_image(content_X, preset):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
-def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, ctx):
-    """Run a preset on one photograph and one painting; return the image and its history."""
+def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, ctx,
+            lr_decay_steps=50):
+    """Run a preset on one photograph and one painting; return the image and its history.
+    lr_decay_steps: the interval of chapter 1's decay, for the presets that decay."""
     content_layers, style_layers = preset_layers(preset, backbone)
     net = truncated_net(vgg, content_layers, style_layers, preset.pooling)
     features = lambda X: d2l.extract_features(net, X, content_layers, style_layers)
@@ -91,7 +93,8 @@ def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_eval
         X = d2l.lbfgs(f, X, num_evals)
     else:
         bounds = pixel_bounds(ctx) if preset.clip else None
-        X = d2l.gradient_descent(f, X, mx.optimizer.Adam(**adam_settings(preset)), num_evals,
+        X = d2l.gradient_descent(f, X, mx.optimizer.Adam(**adam_settings(preset, lr_decay_steps)),
+                                 num_evals,
                                  bounds=bounds)
     return X, np.array(f.history)
 

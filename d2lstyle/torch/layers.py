@@ -3,8 +3,8 @@
 """The code of chapters/04_layers.ipynb, "What the Layers See"."""
 
 __all__ = [
-    'truncated_net', 'adam_settings', 'adam_for', 'pixel_bounds', 'preset_noise', 'start_image',
-    'stylize', 'judge', 'loss_weights', 'preset_layers', 'weights']
+    'truncated_net', 'adam_settings', 'TensorFlowEpsilon', 'adam_for', 'pixel_bounds',
+    'preset_noise', 'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers', 'weights']
 
 import numpy as np
 import torch
@@ -42,13 +42,33 @@ def adam_settings(preset):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
+class TensorFlowEpsilon:
+    """Sets torch.optim.Adam's eps before its step t to epsilon / sqrt(1 - beta2^t): epsilon
+    added where TensorFlow's and MXNet's Adam add it, to the root of v before its bias
+    correction (PyTorch adds eps to the root of v-hat). Steps the learning-rate decay too."""
+
+    def __init__(self, optimizer, decay=None):
+        self.optimizer, self.decay, self.t = optimizer, decay, 0
+        self.epsilons = [group['eps'] for group in optimizer.param_groups]
+        self.step()
+
+    def step(self):
+        if self.decay is not None and self.t:
+            self.decay.step()
+        self.t += 1
+        for group, epsilon in zip(self.optimizer.param_groups, self.epsilons):
+            group['eps'] = epsilon / (1 - group['betas'][1] ** self.t) ** 0.5
+
+
+# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def adam_for(preset, lr_decay_steps=50):
-    """make_optimizer for chapter 3's gradient_descent: the preset's Adam, and its decay."""
+    """make_optimizer for chapter 3's gradient_descent: the preset's Adam, with epsilon
+    where its source puts it, and its decay."""
     def make(params):
         optimizer = torch.optim.Adam(params, **adam_settings(preset))
         decay = (torch.optim.lr_scheduler.StepLR(optimizer, lr_decay_steps, 0.8)
                  if preset.lr_decay else None)
-        return optimizer, decay
+        return optimizer, TensorFlowEpsilon(optimizer, decay)
     return make
 
 
@@ -81,8 +101,10 @@ def start_image(content_X, preset):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
-def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, device):
-    """Run a preset on one photograph and one painting; return the image and its history."""
+def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_evals, device,
+            lr_decay_steps=50):
+    """Run a preset on one photograph and one painting; return the image and its history.
+    lr_decay_steps: the interval of chapter 1's decay, for the presets that decay."""
     content_layers, style_layers = preset_layers(preset, backbone)
     net = truncated_net(vgg, content_layers, style_layers, preset.pooling)
     features = lambda X: d2l.extract_features(net, X, content_layers, style_layers)
@@ -96,7 +118,8 @@ def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_eval
         X = d2l.lbfgs(f, X, num_evals)
     else:
         bounds = pixel_bounds(device) if preset.clip else None
-        X = d2l.gradient_descent(f, X, adam_for(preset), num_evals, bounds=bounds)
+        X = d2l.gradient_descent(f, X, adam_for(preset, lr_decay_steps), num_evals,
+                                 bounds=bounds)
     return X, np.array(f.history)
 
 

@@ -90,11 +90,13 @@ class Names:
 
 @lru_cache(maxsize=None)
 def package():
-    """The names of d2lstyle's modules, its flags and its commands."""
+    """The names of d2lstyle's modules and of the benchmarks, and the shipped models."""
     found = Names()
     for path in (ROOT / 'd2lstyle').rglob('*.py'):
         found.add(path.read_text())
         found.names.add(path.stem)
+    for path in (ROOT / 'benchmarks').glob('*.py'):  # an exercise may ask to edit a benchmark
+        found.add(path.read_text())
     models = {p.name.removesuffix('.json') for p in (ROOT / 'd2lstyle' / 'models').glob('*.json')}
     return found, models
 

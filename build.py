@@ -22,7 +22,10 @@ Finally nbconvert renders them into a static site (builder.render, builder.site;
 outline, a gallery of the book's results, the credits, and the notebooks and the helper
 package to download. The build prints the time of each chapter, then the path of
 ``index.html`` on its last line. Every file is written to a temporary name and renamed, so an
-interrupted build never leaves a truncated file that looks complete.
+interrupted build never leaves a truncated file that looks complete. Before any of that, a
+folder the build cannot write in (``--out``, ``_build``) is refused in one line (exit 2), and
+SIGTERM or SIGHUP stop a build as Ctrl-C does: the kernels are shut down, no half-written file
+or cache entry is left, and the chapters that finished stay cached (exit 143 or 129).
 """
 import argparse
 import asyncio
@@ -39,6 +42,8 @@ from builder.pdf import BOOK_PDF, render_pdf
 from builder.package import COMMON, GENERATED, PACKAGES, save_all
 from builder.site import render
 from builder.tabs import FRAMEWORKS
+from d2lstyle import D2lStyleError, signals
+from d2lstyle.atomic import check_writable
 
 def parse(argv=None, root=ROOT):
     parser = argparse.ArgumentParser(
@@ -105,16 +110,19 @@ def build(args, root=ROOT):
         print(f'{done} {path.relative_to(root).as_posix()}', flush=True)
     if args.save_only or args.strip:
         return None
+    check_writable(Path(root) / BUILD, f'the build cache {BUILD}')
+    check_writable(args.out, f'--out {args.out}')
     runs = asyncio.run(execute_many(paths, profile, None, args.timeout, root, args.jobs,
                                     args.stand_in_gpus, args.with_solutions,
                                     args.frameworks or FRAMEWORKS))
     rendering = time.monotonic()
     pages = pages_of(listed)
-    index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
-    if args.pdf:
-        titles = dict(pages)
-        render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs
-                    if r.framework == FRAMEWORKS[0]], book, profile, args.out)  # MXNet's tab
+    with signals.stop_at_once():  # again: nbclient left SIGTERM to its default, death
+        index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
+        if args.pdf:
+            titles = dict(pages)
+            render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs
+                        if r.framework == FRAMEWORKS[0]], book, profile, args.out)  # MXNet's
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
     print(publishing(args.out, book))
@@ -131,12 +139,18 @@ def publishing(out, book):
 def main(argv=None, root=ROOT):
     args = parse(argv, root)
     try:
-        index = build(args, root)
+        with signals.stop_at_once():
+            index = build(args, root)
     except BuildError as err:
         sys.exit(f'build.py: {err}')
-    except KeyboardInterrupt:
-        print('build.py: interrupted; the chapters that finished stay cached', file=sys.stderr)
-        sys.exit(130)
+    except D2lStyleError as err:
+        print(f'build.py: error: {err}', file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
+        number = signals.signum(stop)
+        print(f'build.py: {signals.status(number)}; the chapters that finished stay cached',
+              file=sys.stderr)
+        sys.exit(signals.exit_code(number))
     if index:
         print(index)
 

@@ -19,6 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from builder import BUILD, IMG, ROOT, BuildError, stored_results, write_atomic
+from d2lstyle import signals
 from builder.notebooks import find_chapters, for_students
 from builder.package import package_files, saved_cells
 from builder.tabs import FRAMEWORKS, for_framework, frameworks_of
@@ -175,11 +176,22 @@ def execute(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROO
 async def run_notebook(nb, path, env, timeout):
     """Execute ``nb`` in place in its chapter's folder within ``timeout`` seconds in all
     (0: no limit); a failure becomes a BuildError."""
-    current = {}
+    current, stops = {}, []
+
+    def stop(number):
+        stops.append(number)
+        task.cancel()
+
+    def on_cell_start(cell, cell_index):
+        current.update(index=cell_index)
+        # nbclient's own handlers would shut the kernel down under the running cell, and
+        # then fail in cleaning up twice: Ctrl-C, SIGTERM and SIGHUP cancel the run instead
+        for number in signals.STOPS:
+            asyncio.get_running_loop().add_signal_handler(number, stop, number)
+
     client = NotebookClient(
         nb, timeout=None, kernel_name='python3',
-        resources={'metadata': {'path': str(Path(path).parent)}},
-        on_cell_start=lambda cell, cell_index: current.update(index=cell_index))
+        resources={'metadata': {'path': str(Path(path).parent)}}, on_cell_start=on_cell_start)
     task = asyncio.ensure_future(client.async_execute(env=env))
     try:
         done, _ = await asyncio.wait({task}, timeout=timeout or None)
@@ -188,12 +200,18 @@ async def run_notebook(nb, path, env, timeout):
             # in any error (DeadKernelError, often), but the cause is the time limit.
             raise asyncio.TimeoutError
         task.result()
+    except asyncio.CancelledError:
+        if stops:  # the kernel is shut down; the build stops as Ctrl-C stops it
+            raise signals.Stopped(stops[0]) from None
+        raise
     except (CellExecutionError, DeadKernelError, asyncio.TimeoutError) as err:
+        if stops:
+            raise signals.Stopped(stops[0]) from None
         raise BuildError(failure_message(path, nb, current.get('index'), err, timeout)) from None
     finally:
         if not task.done():
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await asyncio.gather(task, return_exceptions=True)  # its error taken, not logged
 
 
 def failure_message(path, nb, index, err, timeout=None):

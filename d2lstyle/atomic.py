@@ -1,9 +1,13 @@
-"""Writing files so that an interrupted run never leaves a truncated one behind."""
+"""Writing files so that an interrupted run never leaves a truncated one behind, a place
+that cannot take them is refused before the work, and a write that fails after the work
+keeps the result in the temporary folder."""
 import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from . import D2lStyleError
 
 
 @contextmanager
@@ -26,6 +30,61 @@ def atomic_write(path):
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def check_writable(folder, what):
+    """Refuse, before any work, a ``folder`` in which no file can be created (read-only, not
+    ours, a file in the way, a full disk); a missing one is made. ``what`` names the option."""
+    folder = Path(folder)
+    existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+    if existing.exists() and not existing.is_dir():
+        raise D2lStyleError(f'{what}: {existing} is a file, not a folder; choose another path')
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix='.d2lstyle-probe.')
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise D2lStyleError(f'{what}: cannot write in {folder} ({err.strerror}); choose a '
+                            'folder you can write to, or free space there') from None
+
+
+def kept_path(path):
+    """Where a file that could not be written at ``path`` is kept: the temporary folder."""
+    return Path(tempfile.gettempdir()) / f'd2lstyle-{os.getpid()}-{Path(path).name}'
+
+
+# The exit code of a command whose results could not be written where asked
+EXIT_KEPT = 74  # EX_IOERR of sysexits.h
+
+
+class Keeper:
+    """Writes a run's results where they belong, or, once one write there fails (a full
+    disk, a folder gone or made read-only during the run), that one and the rest in the
+    temporary folder (``kept_path``), so that the work is not lost with the write."""
+
+    def __init__(self):
+        self.failed, self.kept = None, []  # the first write that failed: (path, OSError)
+
+    def write(self, write, path):
+        """``write(path)``, or ``write(kept_path(path))``; the path written. An OSError means
+        that not even the temporary folder took it."""
+        if self.failed is None:
+            try:
+                write(path)
+                return Path(path)
+            except OSError as err:
+                self.failed = path, err
+        kept = kept_path(path)
+        write(kept)
+        self.kept.append(kept)
+        return kept
+
+    def message(self):
+        """One line: what could not be written, why, and where it and the rest went."""
+        path, err = self.failed
+        return (f'could not write {path} ({err.strerror or err}); kept '
+                f'{" and ".join(map(str, self.kept))} instead')
 
 
 def sync(paths):

@@ -7,8 +7,11 @@
 
 This module parses the options, checks them and dispatches to ``stylize`` or ``transfer``;
 nothing imports it. The checks run before MXNet is imported, so a bad input is a one-line
-error and exit code 2 at once. A diverging run stops and keeps its last good image (exit 1);
-Ctrl-C saves the current image and the record (exit 130). Files are written atomically.
+error and exit code 2 at once, a folder that cannot take the output included. A diverging run
+stops and keeps its last good image (exit 1). Ctrl-C, SIGTERM and SIGHUP save the current image
+and the record (exit 130, 143 and 129; ``signals``). Files are written atomically; where the
+output's folder fails after the work (a full disk), the results are kept in the temporary
+folder, named in one line (exit 74).
 """
 import argparse
 import math
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 
 from . import D2lStyleError, clips, presets
+from .atomic import check_writable
 from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
 
@@ -134,10 +138,11 @@ def add_transform_parser(commands):
 
 
 def check_output(output, inputs):
-    """An output Pillow can write, which overwrites no input."""
+    """An output Pillow can write, which overwrites no input, in a folder that takes files."""
     if output.suffix.lower() not in SUFFIXES:
         raise D2lStyleError(f'{output}: the output must end in one of {", ".join(SUFFIXES)}')
     check_not_an_input(output, inputs)
+    check_writable(output.parent, str(output))
 
 
 def check_not_an_input(output, inputs):
@@ -157,6 +162,7 @@ def check_transform(args):
         return check_output(args.output, [args.input])
     clips.check_video_output(args.output)
     check_not_an_input(args.output, [args.input])
+    check_writable(args.output.parent, str(args.output))
     clips.video_info(args.input)
 
 
@@ -172,6 +178,11 @@ def check_train(args):
         raise D2lStyleError(f'--style-size {args.style_size}: at least {MIN_SIDE} pixels')
     if not args.data.is_dir():
         raise D2lStyleError(f'--data {args.data}: not a folder of photographs')
+    # the exported model and its record, and the checkpoints' folder beside them
+    check_writable(args.output.parent, f'--output {args.output}')
+    checkpoints = Path(f'{args.output}.checkpoint')
+    if checkpoints.exists():
+        check_writable(checkpoints, f'--output {args.output} (its checkpoints)')
 
 
 def check_stylize(args):

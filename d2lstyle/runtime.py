@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from . import D2lStyleError, __version__
 from . import mxnet as d2l
+from .atomic import EXIT_KEPT, Keeper
 
 
 def progress(iterable=None, **options):
@@ -68,6 +69,23 @@ def release_memory():
         ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
         pass
+
+
+def keep_results(writes):
+    """A command's results, ``writes`` = [(write, path), ...] in order, each kept in the
+    temporary folder where its place fails (atomic.Keeper), with one line on stderr where one
+    did. The paths written (None where nowhere took them), and EXIT_KEPT or None."""
+    keeper = Keeper()
+    try:
+        paths = [keeper.write(write, path) for write, path in writes]
+    except OSError as err:
+        print(f'd2lstyle: error: could not write {writes[0][1]} nor keep it in the temporary '
+              f'folder ({err.strerror or err}); the results are lost', file=sys.stderr)
+        return None, EXIT_KEPT
+    if keeper.failed:
+        print(f'd2lstyle: error: {keeper.message()}', file=sys.stderr)
+        return paths, EXIT_KEPT
+    return paths, None
 
 
 def cpu_model():

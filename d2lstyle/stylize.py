@@ -1,6 +1,8 @@
 """The ``d2lstyle stylize`` command: a preset of chapter 4, optimised as in chapter 3 over
-progressive stages, with a progress bar, a record of the losses, divergence detection and a
-clean stop on Ctrl-C. ``cli`` has checked the options before this module (and MXNet) loads."""
+progressive stages, with a progress bar, a record of the losses, divergence detection, a clean
+stop on Ctrl-C, SIGTERM or SIGHUP (``signals``), and results kept in the temporary folder where
+the output's folder fails at the end (``atomic.Keeper``). ``cli`` has checked the options, and
+that the output's folder takes files, before this module (and MXNet) loads."""
 import dataclasses
 import math
 import sys
@@ -9,7 +11,7 @@ import time
 import mxnet as mx
 from PIL import Image
 
-from . import D2lStyleError, memory, plan, presets, runtime, weights
+from . import D2lStyleError, memory, plan, presets, runtime, signals, weights
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import check_shape, read_image, save_image, stage_shape
@@ -75,7 +77,7 @@ class Run:
                                      losses=[], fallbacks=[], status='running',
                                      elapsed_seconds=0.0)
         self.record_path = args.output.with_suffix('.json')
-        self.good, self.iteration = None, 0
+        self.good, self.iteration, self.snapshot_failed = None, 0, False
 
     def plan_stages(self):
         """The stages the options give, or, for a final size alone, those ``plan`` makes;
@@ -119,14 +121,16 @@ class Run:
         self.show_plan()
         self.start, status, code = time.time(), 'done', 0
         try:
-            for k, (stage, shape) in enumerate(zip(self.stages, self.shapes), 1):
-                self.stage(k, shape, stage)
+            with signals.stop_at_once():
+                for k, (stage, shape) in enumerate(zip(self.stages, self.shapes), 1):
+                    self.stage(k, shape, stage)
         except Diverged as err:
             status, code = f'diverged: {err}', 1
-        except KeyboardInterrupt:
-            status, code = 'interrupted', 130
-        self.finish(status, time.time() - self.start)
-        return code
+        except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
+            number = signals.signum(stop)
+            status, code = signals.status(number), signals.exit_code(number)
+        with signals.held():
+            return self.finish(status, time.time() - self.start) or code
 
     def stage_shapes(self):
         """Each stage's (width, height), checked with the style's, before any work."""
@@ -292,19 +296,37 @@ class Run:
                                           seconds=round(time.time() - self.start, 3)))
         every = self.args.save_every
         if every and self.iteration % every == 0:
-            out = self.args.output
-            save_image(self.image(), out.with_name(f'{out.stem}_{self.iteration}{out.suffix}'))
+            self.snapshot()
+
+    def snapshot(self):
+        """OUT_<iteration>; one that cannot be written is reported once, and the run goes on."""
+        out = self.args.output
+        path = out.with_name(f'{out.stem}_{self.iteration}{out.suffix}')
+        try:
+            save_image(self.image(), path)
+        except OSError as err:
+            if not self.snapshot_failed:
+                print(f'd2lstyle: could not write the snapshot {path} ({err.strerror or err}); '
+                      'going on without snapshots', file=sys.stderr)
+            self.snapshot_failed = True
 
     def image(self):
         img = d2l.postprocess(self.good)
         return original_colors(img, self.content) if self.args.original_colors else img
 
     def finish(self, status, elapsed):
+        """Write the image and the record, where asked or else in the temporary folder
+        (runtime.keep_results); EXIT_KEPT where a write failed, else None."""
         self.record.update(status=status, elapsed_seconds=round(elapsed, 3))
+        writes = [(lambda path: write_json(path, self.record), self.record_path)]
         if self.good is not None:
-            save_image(self.image(), self.args.output)
-            self.record['output'] = str(self.args.output)
-        write_json(self.record_path, self.record)
-        if status != 'done':
-            kept = f'; kept the last good image in {self.args.output}' if self.good is not None else ''
+            writes.insert(0, (self.save_output, self.args.output))
+        paths, failed = runtime.keep_results(writes)
+        if status != 'done' and paths:
+            kept = f'; kept the last good image in {paths[0]}' if self.good is not None else ''
             print(f'd2lstyle: stopped, {status}{kept}', file=sys.stderr)
+        return failed
+
+    def save_output(self, path):
+        save_image(self.image(), path)
+        self.record['output'] = str(path)  # the record, written next, names where it went

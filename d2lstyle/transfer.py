@@ -5,6 +5,7 @@ import json
 import random
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import mxnet as mx
 import numpy as np
 from PIL import Image
 
-from . import D2lStyleError, clips, memory, presets, runtime
+from . import D2lStyleError, clips, memory, presets, runtime, signals
 from . import mxnet as d2l
 from .atomic import write_json
 from .images import read_image, save_image
@@ -75,9 +76,11 @@ def transform(args):
     start = time.perf_counter()
     if clips.is_video(args.input):
         return transform_video(args, stylize_photo, fps, count, start, tiled)
-    save_image(stylize_photo(img), args.output)
-    print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s{tiled}')
-    return 0
+    result = stylize_photo(img)
+    paths, failed = runtime.keep_results([(lambda path: save_image(result, path), args.output)])
+    if paths and not failed:
+        print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s{tiled}')
+    return failed or 0
 
 
 def transform_video(args, stylize_photo, fps, count, start, tiled):
@@ -100,10 +103,13 @@ def transform_video(args, stylize_photo, fps, count, start, tiled):
             yield result
 
     try:
-        written = clips.write_video(args.output, results(), fps)
-    except KeyboardInterrupt:
-        print(f'd2lstyle: interrupted; {args.output} was not written', file=sys.stderr)
-        return 130
+        with signals.stop_at_once():
+            written = clips.write_video(args.output, results(), fps)
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
+        number = signals.signum(stop)
+        print(f'd2lstyle: {signals.status(number)}; {args.output} was not written',
+              file=sys.stderr)
+        return signals.exit_code(number)
     seconds = time.perf_counter() - start
     print(f'{args.output}: {written} frames at {fps:g} fps in {seconds:.1f} s '
           f'({seconds / written:.2f} s per frame){tiled}')
@@ -173,18 +179,55 @@ def train(args, argv):
     net = d2l.TransformNet(args.width, args.norm)
     net.initialize(mx.init.Xavier(), ctx=ctxs)
     net.hybridize(static_alloc=True)
+    stop = threading.Event()  # set by Ctrl-C, SIGTERM or SIGHUP: save after this step, end
     try:
-        history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
-                                          args.lr, ctxs, folder, args.save_every)
-    except KeyboardInterrupt:
-        print(f'd2lstyle: interrupted; run the same command again to resume from {folder}',
-              file=sys.stderr)
-        return 130
+        with signals.stop_after_step(stop):
+            history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
+                                              args.lr, ctxs, folder, args.save_every, stop)
+    except KeyboardInterrupt as again:  # a second signal: the last checkpoint stands
+        print(f'd2lstyle: {signals.status(signals.signum(again))} at once; run the same command '
+              f'again to resume from the last checkpoint in {folder}', file=sys.stderr)
+        return signals.exit_code(signals.signum(again))
+    with signals.held():
+        if stop.is_set():
+            return stopped(args, argv, history, folder, stop.signum)
+        return export(args, argv, net, history)
+
+
+def stopped(args, argv, history, folder, number):
+    """A run told to stop, which saved a checkpoint after its last step if it could; the
+    record and one line say where the same command resumes."""
+    state = d2l.checkpoint_state(folder) or {'step': 0}
+    facts = record(args, argv, history, [], signals.status(number), checkpoint=str(folder),
+                   resumes_at=state['step'])
+    _, failed = runtime.keep_results([(lambda path: write_json(path, facts),
+                                       Path(f'{args.output}.json'))])
+    print(f'd2lstyle: {signals.status(number)}; run the same command again to resume from step '
+          f'{state["step"]} ({folder})', file=sys.stderr)
+    return failed or signals.exit_code(number)
+
+
+def export(args, argv, net, history):
+    """The trained network and its record, at --output or else in the temporary folder."""
     net.collect_params().reset_ctx(mx.cpu())
-    files = d2l.export_model(net, args.output)
-    write_json(Path(f'{args.output}.json'), record(args, argv, history, files))
-    print(f'wrote {", ".join(str(f) for f in files)} and {args.output}.json')
-    return 0
+    files = []
+
+    def write(prefix):
+        try:
+            files[:] = d2l.export_model(net, prefix)
+        except (OSError, mx.MXNetError) as err:  # no half-written model where it failed
+            for suffix in ('-symbol.json', '-0000.params'):
+                Path(f'{prefix}{suffix}').unlink(missing_ok=True)
+            if isinstance(err, OSError):
+                raise
+            raise OSError(str(err).strip().rsplit(': ', 1)[-1]) from None  # MXNet's reason
+    paths, failed = runtime.keep_results([
+        (write, args.output),
+        (lambda path: write_json(path, record(args, argv, history, files)),
+         Path(f'{args.output}.json'))])
+    if paths and not failed:
+        print(f'wrote {", ".join(str(f) for f in files)} and {paths[1]}')
+    return failed or 0
 
 
 # What a checkpoint's network and losses depend on: resuming with others would mix two runs.
@@ -208,14 +251,19 @@ def check_resume(folder, args):
         write_json(path, mine)
 
 
-def record(args, argv, history, files, points=50):
+def record(args, argv, history, files, status='done', **facts):
     """How the model was made: the command, the data, the losses along the way (each point
-    the mean of a window of steps, stamped with the window's last step)."""
+    the mean of a window of steps, stamped with the window's last step), how the run ended."""
+    return runtime.record('d2lstyle ' + shlex.join(argv), vars(args),
+                          data=sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
+                          iterations=int(history[-1, 0]) if len(history) else 0,
+                          seconds=round(float(history[-1, 1]), 1) if len(history) else 0.0,
+                          losses=windowed(history), status=status,
+                          files={Path(f).name: sha256(f) for f in files}, **facts)
+
+
+def windowed(history, points=50):
     every = max(1, len(history) // points)
     windows = [history[i:i + every] for i in range(0, len(history), every)]
     names = ('iteration', 'seconds', 'content', 'style', 'tv', 'total')
-    losses = [dict(zip(names, map(float, [*w[-1, :2], *w[:, 2:].mean(axis=0)]))) for w in windows]
-    return runtime.record('d2lstyle ' + shlex.join(argv), vars(args),
-                          data=sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
-                          iterations=int(history[-1, 0]), seconds=round(float(history[-1, 1]), 1),
-                          losses=losses, files={f.name: sha256(f) for f in files})
+    return [dict(zip(names, map(float, [*w[-1, :2], *w[:, 2:].mean(axis=0)]))) for w in windows]

@@ -18,22 +18,27 @@ from d2lstyle.atomic import sync, write_json
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 class TrainingRun:
     """The progress of a run of num_steps training steps: its step, seconds and history in
-    `state`, the dict a checkpoint saves (None: a fresh run), and a progress bar."""
+    `state`, the dict a checkpoint saves (None: a fresh run), and a progress bar. Setting
+    `stop` (a threading.Event) ends the run after the step under way, saved."""
 
-    def __init__(self, num_steps, state=None):
-        self.num_steps = num_steps
+    def __init__(self, num_steps, state=None, stop=None):
+        self.num_steps, self.stop, self.save_failed = num_steps, stop, False
         self.state = state or {'step': 0, 'seconds': 0.0, 'history': []}
         self.start = time.perf_counter() - self.state['seconds']
 
+    def stopping(self):
+        return self.stop is not None and self.stop.is_set()
+
     def batches(self, loader):
-        """loader's batches, pass after pass, until the run has taken its num_steps steps."""
+        """loader's batches, pass after pass, until the run has taken its num_steps steps
+        or is told to stop."""
         with tqdm(total=self.num_steps, initial=self.state['step'], mininterval=5) as self.bar:
-            while self.state['step'] < self.num_steps:
+            while self.state['step'] < self.num_steps and not self.stopping():
                 empty = True
                 for batch in loader:
                     empty = False
                     yield batch
-                    if self.state['step'] >= self.num_steps:
+                    if self.state['step'] >= self.num_steps or self.stopping():
                         return
                 if empty:
                     raise D2lStyleError('the loader gave no batch: are there fewer training '
@@ -48,8 +53,22 @@ class TrainingRun:
         self.bar.update()
 
     def due(self, every):
-        """Whether the step just counted is one to save after: every `every` steps, and last."""
-        return self.state['step'] % every == 0 or self.state['step'] == self.num_steps
+        """Whether the step just counted is one to save after: every `every` steps, the
+        last, and the one the run was told to stop after."""
+        return (self.state['step'] % every == 0 or self.state['step'] == self.num_steps
+                or self.stopping())
+
+    def save(self, save_checkpoint, folder, *parts):
+        """save_checkpoint(folder, *parts, state). One that cannot be written (a full disk)
+        is reported once and the run goes on: the next one may succeed."""
+        try:
+            save_checkpoint(folder, *parts, self.state)
+        except (OSError, RuntimeError) as err:  # MXNet's failed write is a RuntimeError
+            if not self.save_failed:
+                why = getattr(err, 'strerror', None) or str(err).strip().splitlines()[-1]
+                self.bar.write(f'could not save a checkpoint in {folder} ({why}); '
+                               'training goes on, the last saved one stands')
+            self.save_failed = True
 
     def history(self):
         """[step, seconds, content, style, TV, total] of every step so far."""

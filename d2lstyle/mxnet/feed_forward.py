@@ -174,16 +174,18 @@ def load_checkpoint(folder, net, trainer, ctx):
 
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, ctxs,
-                        folder=None, save_every=100):
+                        folder=None, save_every=100, stop=None):
     """Train net on loader's batches, split over the devices ctxs, for num_steps steps.
 
     With a folder, it resumes from the checkpoint there and saves one every save_every
-    steps and at the end. Returns the history: [step, seconds, content, style, TV, total].
+    steps, at the end, and where `stop` is set. Returns the history: [step, seconds,
+    content, style, TV, total].
     """
     # A list keeps the network's order; Trainer would sort a dict by names, which depend on
     # how many networks this process made before, and the saved Adam state would not fit.
     trainer = gluon.Trainer(list(net.collect_params().values()), 'adam', {'learning_rate': lr})
-    run = TrainingRun(num_steps, load_checkpoint(folder, net, trainer, ctxs) if folder else None)
+    state = load_checkpoint(folder, net, trainer, ctxs) if folder else None
+    run = TrainingRun(num_steps, state, stop)
     grams = [[G.as_in_context(ctx) for G in styles_Y_gram] for ctx in ctxs]
     for X in run.batches(loader):
         Xs = gluon.utils.split_and_load(X, ctxs)
@@ -193,7 +195,7 @@ def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, ctxs,
         trainer.step(len(ctxs))  # each device's loss is already a batch mean
         run.record([sum(float(l[k].asscalar()) for l in losses) / len(ctxs) for k in range(4)])
         if folder and run.due(save_every):
-            save_checkpoint(folder, net, trainer, run.state)
+            run.save(save_checkpoint, folder, net, trainer)
     return run.history()
 
 

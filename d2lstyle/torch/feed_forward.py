@@ -184,14 +184,16 @@ def load_checkpoint(folder, net, optimizer, device):
 
 # Defined in chapters/05_feed_forward.ipynb, section "Training"
 def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, device,
-                        folder=None, save_every=100):
+                        folder=None, save_every=100, stop=None):
     """Train net on loader's batches on device for num_steps steps.
 
     With a folder, it resumes from the checkpoint there and saves one every save_every
-    steps and at the end. Returns the history: [step, seconds, content, style, TV, total].
+    steps, at the end, and where `stop` is set. Returns the history: [step, seconds,
+    content, style, TV, total].
     """
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    run = TrainingRun(num_steps, load_checkpoint(folder, net, optimizer, device) if folder else None)
+    state = load_checkpoint(folder, net, optimizer, device) if folder else None
+    run = TrainingRun(num_steps, state, stop)
     grams = [G.to(device) for G in styles_Y_gram]
     net.train()
     for X in run.batches(loader):
@@ -202,7 +204,7 @@ def train_transform_net(net, loss, styles_Y_gram, loader, num_steps, lr, device,
         optimizer.step()
         run.record([l.item() for l in losses])
         if folder and run.due(save_every):
-            save_checkpoint(folder, net, optimizer, run.state)
+            run.save(save_checkpoint, folder, net, optimizer)
     return run.history()
 
 

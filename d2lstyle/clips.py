@@ -101,9 +101,12 @@ def check_video_output(path):
                          f'{suffix or "a name without a suffix"}; change the output name')
 
 
-def write_video(path, frames, fps):
+def write_video(path, frames, fps, partial=None):
     """Write RGB frames as a video at ``fps``, atomically: an interrupted run leaves the old
-    file or none, never half a clip. Returns the number of frames written."""
+    file or none, never half a clip; with ``partial``, a path, the frames written before an
+    interruption are kept there as a shorter clip. OpenCV reports no failed write (a full
+    disk): the file is read back, and one that lacks frames is an OSError. Returns the
+    number of frames written."""
     path = Path(path)
     check_video_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,14 +126,35 @@ def write_video(path, frames, fps):
             count += 1
         if writer is None:
             raise VideoError(f'{path}: no frames to write')
-        writer.release()
-        os.replace(tmp, path)
+        finish(writer, tmp, count, path)
         return count
-    except BaseException:
-        if writer is not None:
-            writer.release()
-        os.unlink(tmp)
+    except KeyboardInterrupt:
+        if partial is not None and count:
+            finish(writer, tmp, count, Path(partial))
+        else:
+            discard(writer, tmp)
         raise
+    except BaseException:
+        discard(writer, tmp)
+        raise
+
+
+def finish(writer, tmp, count, path):
+    """Close the clip in ``tmp``, check that it holds its ``count`` frames, name it ``path``."""
+    writer.release()
+    capture = cv2.VideoCapture(tmp)
+    found = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    capture.release()
+    if found != count:
+        os.unlink(tmp)
+        raise OSError(f'OpenCV wrote {found} of {count} frames; is the disk full?')
+    os.replace(tmp, path)
+
+
+def discard(writer, tmp):
+    if writer is not None:
+        writer.release()
+    Path(tmp).unlink(missing_ok=True)  # finish may have removed it
 
 
 def pan_zoom(img, size, num_frames, zoom=1.2, pan=(0.1, 0.05)):

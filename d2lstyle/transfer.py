@@ -15,7 +15,7 @@ from PIL import Image
 
 from . import D2lStyleError, clips, memory, presets, runtime, signals
 from . import mxnet as d2l
-from .atomic import write_json
+from .atomic import EXIT_KEPT, write_json
 from .images import read_image, save_image
 from .networks import MODELS, shipped
 from .transform_tiles import ALIGN, TiledTransform, tiles
@@ -102,14 +102,22 @@ def transform_video(args, stylize_photo, fps, count, start, tiled):
             previous = frame, output, result
             yield result
 
+    partial = args.output.with_name(f'{args.output.stem}.partial{args.output.suffix}')
+    began = time.time()
     try:
         with signals.stop_at_once():
-            written = clips.write_video(args.output, results(), fps)
+            written = clips.write_video(args.output, results(), fps, partial)
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
         number = signals.signum(stop)
-        print(f'd2lstyle: {signals.status(number)}; {args.output} was not written',
+        kept = (f'; the {clips.video_info(partial)[2]} frames done are in {partial}'
+                if partial.exists() and partial.stat().st_mtime >= began else '')
+        print(f'd2lstyle: {signals.status(number)}; {args.output} was not written{kept}',
               file=sys.stderr)
         return signals.exit_code(number)
+    except OSError as err:  # the video cannot be replayed from elsewhere: say what to do
+        print(f'd2lstyle: error: could not write {args.output} ({err.strerror or err}); free '
+              'some space there and run the command again', file=sys.stderr)
+        return EXIT_KEPT
     seconds = time.perf_counter() - start
     print(f'{args.output}: {written} frames at {fps:g} fps in {seconds:.1f} s '
           f'({seconds / written:.2f} s per frame){tiled}')

@@ -175,13 +175,14 @@ def wait_for(test, what, seconds=180):
         time.sleep(0.2)
 
 
-def test_sigterm_stops_stylize_with_the_picture_and_record(tmp_path):
+@pytest.mark.parametrize('number, code', [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_sigterm_stops_stylize_with_the_picture_and_record(tmp_path, number, code):
     out = tmp_path / 'out.png'
     proc, err = start(['stylize', CONTENT, STYLE, '-o', out, '--size', '64', '--iterations',
                        '100000', '--save-every', '1'], tmp_path)
     wait_for(lambda: out.with_name('out_2.png').exists(), 'two iterations')
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143, ''.join(err)[-500:]
+    proc.send_signal(number)
+    assert proc.wait(timeout=60) == code, ''.join(err)[-500:]
     assert 'Traceback' not in ''.join(err) and 'stopped, terminated' in ''.join(err)
     assert Image.open(out).size == (64, 48)
     record = json.loads(out.with_suffix('.json').read_text())
@@ -222,3 +223,49 @@ def test_sigterm_stops_the_build_leaving_no_half_file_and_the_finished_chapters(
     assert 'terminated; the chapters that finished stay cached' in proc.stderr.read()
     assert [p.name for p in cache.rglob('*.ipynb')] == ['01_fast.ipynb']
     assert not [p for p in book.rglob('*.part')] and not list(book.rglob('.*.ipynb.*'))
+
+
+# ---- video --------------------------------------------------------------------------------
+
+def a_clip(path, frames, size=(160, 112)):
+    photo = Image.open(CONTENT).convert('RGB')
+    clips.write_video(path, clips.pan_zoom(photo, size, frames)[0], 12)
+    return path
+
+
+def test_an_interrupted_video_keeps_the_frames_done_as_a_partial_clip(tmp_path):
+    frames = clips.pan_zoom(Image.open(CONTENT).convert('RGB'), (96, 64), 6)[0]
+
+    def stopped_after_three():
+        yield from frames[:3]
+        raise KeyboardInterrupt
+    out, partial = tmp_path / 'clip.mp4', tmp_path / 'clip.partial.mp4'
+    with pytest.raises(KeyboardInterrupt):
+        clips.write_video(out, stopped_after_three(), 12, partial)
+    assert not out.exists() and clips.video_info(partial)[2] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['clip.partial.mp4']
+
+
+def test_a_video_on_a_full_disk_is_one_line_and_no_broken_file(mount, tmp_path, capsys):
+    clip = a_clip(tmp_path / 'in.mp4', 8)
+    full = mount('size=16k')
+    out = full / 'out.mp4'
+    assert cli.main(['transform', '--model', 'starry_night', str(clip), str(out)]) == EXIT_KEPT
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # after the progress bar
+    assert last == (f'd2lstyle: error: could not write {out} (OpenCV wrote 0 of 8 frames; is '
+                    'the disk full?); free some space there and run the command again')
+    assert list(full.iterdir()) == []  # OpenCV's broken file is not left as the output
+
+
+def test_sigterm_stops_a_video_keeping_the_frames_done(tmp_path):
+    clip = a_clip(tmp_path / 'in.mp4', 400)
+    out = tmp_path / 'out.mp4'
+    proc, err = start(['transform', '--model', 'starry_night', clip, out], tmp_path)
+    wait_for(lambda: any(p.stat().st_size for p in tmp_path.glob('.out.*.mp4')), 'frames')
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143, ''.join(err)[-500:]
+    partial = tmp_path / 'out.partial.mp4'
+    done = clips.video_info(partial)[2]
+    assert 0 < done < 400 and not out.exists()
+    assert ''.join(err).strip().splitlines()[-1] == (
+        f'd2lstyle: terminated; {out} was not written; the {done} frames done are in {partial}')

@@ -4,7 +4,7 @@
     python build.py --with-solutions  # the instructor's site, with the cells tagged "solution"
     python build.py --pdf             # also the whole book as one PDF (make pdf)
     python build.py --framework pytorch  # only the chapters' PyTorch tabs
-    python build.py --save-only     # only regenerate d2lstyle/mxnet/ and d2lstyle/torch/
+    python build.py --save-only     # only regenerate d2lstyle/mxnet/, torch/, common/ and docs/
     python build.py --strip         # remove outputs from chapters/*.ipynb (before a commit)
 
 A build first regenerates the packages ``d2lstyle/mxnet/`` and ``d2lstyle/torch/`` from the
@@ -34,9 +34,10 @@ import sys
 import time
 from pathlib import Path
 
-from builder import BUILD, CHAPTERS, PACKAGE, ROOT, BuildError
+from builder import BENCHMARKS, BUILD, CHAPTERS, PACKAGE, ROOT, BuildError
 from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
+from builder.docs import memory_table, options_table, save_docs
 from builder.notebooks import find_chapters, pages_of, strip
 from builder.pdf import BOOK_PDF, render_pdf
 from builder.package import COMMON, GENERATED, PACKAGES, save_all
@@ -45,8 +46,9 @@ from builder.tabs import FRAMEWORKS
 from d2lstyle import D2lStyleError, signals
 from d2lstyle.atomic import check_writable
 
-def parse(argv=None, root=ROOT):
+def make_parser():
     parser = argparse.ArgumentParser(
+        prog='build.py',
         description='Execute the chapters (cached) and render the book as a static site.')
     parser.add_argument('chapters', nargs='*', metavar='CHAPTER',
                         help='chapters to execute and render, by name, number or path '
@@ -74,12 +76,17 @@ def parse(argv=None, root=ROOT):
     parser.add_argument('--save-only', action='store_true',
                         help=f'only regenerate {PACKAGE}/{GENERATED}/, {PACKAGE}/'
                              f'{PACKAGES["pytorch"]}/ and {PACKAGE}/{COMMON}/ from the #@save '
-                             'cells')
+                             "cells, and the user's guide's generated tables")
     parser.add_argument('--framework', choices=FRAMEWORKS, action='append', dest='frameworks',
                         help='execute and render only this framework\'s tabs (repeat for '
                              'several; default: every framework a chapter has)')
     parser.add_argument('--strip', action='store_true',
                         help='remove outputs and execution counts from the chapters in place')
+    return parser
+
+
+def parse(argv=None, root=ROOT):
+    parser = make_parser()
     args = parser.parse_args(argv)
     args.out = args.out or Path(root) / BUILD / ('site-solutions' if args.with_solutions else 'site')
     if args.jobs < 1:
@@ -87,6 +94,19 @@ def parse(argv=None, root=ROOT):
     if args.profile not in (*PROFILES, None):  # argparse checks choices given, not the default
         parser.error(f'D2LSTYLE_PROFILE={args.profile!r}: choose one of {", ".join(PROFILES)}')
     return args
+
+
+def guide_sections(root=ROOT):
+    """What the user's guide's generated sections hold (builder.docs): each command's options,
+    from the parsers of d2lstyle and of this program, and the stored memory peaks."""
+    from d2lstyle.cli import make_parser as command_parser  # argparse only: no framework
+    commands = next(a for a in command_parser()._actions
+                    if isinstance(a, argparse._SubParsersAction))
+    sections = {f'options {name}': options_table(sub) for name, sub in commands.choices.items()}
+    sections['options build.py'] = options_table(make_parser())
+    if (Path(root) / BENCHMARKS / 'memory.json').exists():
+        sections['memory'] = memory_table(root)
+    return sections
 
 
 def strip_all(paths):
@@ -108,6 +128,8 @@ def build(args, root=ROOT):
     for path in save_all(everything, root):
         done = 'wrote' if path.exists() else 'removed'
         print(f'{done} {path.relative_to(root).as_posix()}', flush=True)
+    for path in save_docs(lambda: guide_sections(root), root):
+        print(f'wrote {path.relative_to(root).as_posix()}', flush=True)
     if args.save_only or args.strip:
         return None
     check_writable(Path(root) / BUILD, f'the build cache {BUILD}')

@@ -3,6 +3,7 @@
 ``config``: book.toml, the book's title, chapters and settings;
 ``notebooks``: the chapters, their titles, notebooks kept without outputs;
 ``package``: d2lstyle/mxnet/, generated from the chapters' ``#@save`` cells;
+``docs``: the user's guide's generated tables and the README's picture;
 ``execute``: running the chapters, each in its kernel, cached;
 ``render``: a chapter's page from its executed notebook (nbconvert);
 ``slides``: a chapter's reveal.js deck (nbconvert), and reveal.js itself;

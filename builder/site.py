@@ -24,6 +24,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 
 from builder import ASSETS, CHAPTERS, IMG, PACKAGE, ROOT, stored_results, write_atomic
 from builder.config import CONFIG, Book, chapter_paths, load_book
+from builder.docs import DOCS, GUIDE
 from builder.notebooks import for_students, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
@@ -46,6 +47,7 @@ GALLERY_TAG = 'gallery'
 IMAGE_TYPES = {'image/png': 'png', 'image/jpeg': 'jpg'}
 PREFACE = 'preface.md'  # under chapters/: the front page's text, before the contents
 THUMB_WIDTH = 640  # pixels of a chapter's thumbnail on the front page
+GUIDE_PAGE = 'guide.html'  # the user's guide, docs/guide.md
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Contents:
     pages: list
     credits: bool = False
     root: Path = ROOT
+    guide: bool = False  # the site has the user's guide (builder.docs)
     pdf: bool = False  # the site holds the book as a PDF (builder.pdf)
 
 
@@ -70,9 +73,10 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     book's PDF, which builder.pdf prints after.
     """
     out, credits = Path(out), Path(root) / IMG / CREDITS
+    guide = Path(root) / DOCS / GUIDE
     book = book or load_book(root)
     contents = Contents(book, pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs],
-                        credits.exists(), Path(root), pdf)
+                        credits.exists(), Path(root), pdf=pdf, guide=guide.exists())
     names = [name for name, _ in contents.pages]
     copy_mathjax(out)
     copy_assets(out)
@@ -89,6 +93,9 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     first = [run for run in runs if run.framework == FRAMEWORKS[0]]
     render_index(contents, out, credits, first)
     render_gallery(first, contents, out)
+    if contents.guide:
+        write_atomic(out / GUIDE_PAGE, page(f"User's guide - {book.title}",
+                                            markdown2html_mistune(guide.read_text()), contents))
     chapters = [Path(root) / CHAPTERS / f'{name}.ipynb' for name in names]
     for framework in FRAMEWORKS:
         write_atomic(out / book_zip_name(framework),
@@ -187,6 +194,8 @@ def sidebar(contents, current=None):
         for f in FRAMEWORKS]
     if contents.credits:
         extra.insert(1, link('credits.html', 'Credits: images and weights'))
+    if contents.guide:
+        extra.insert(0, link(GUIDE_PAGE, "User's guide: the commands, building the site"))
     if contents.pdf:
         extra.append(link(BOOK_PDF, 'The book as a PDF'))
     items = ''.join(f'<li>{item}</li>' for item in extra)
@@ -270,6 +279,10 @@ def render_index(contents, out, credits, runs=()):
                                  Path(out)) for i, (name, title) in enumerate(contents.pages, 1))
     extra = ('<p><a href="credits.html">Credits: images and weights</a></p>'
              if has_credits else '')
+    if contents.guide:
+        extra = (f'<p>The <a href="{GUIDE_PAGE}">user\'s guide</a>: setting up, the '
+                 '<code>d2lstyle</code> commands and their options, building and publishing '
+                 'the site for a course.</p>') + extra
     mxnet, pytorch = (link(book_zip_name(f), f'the notebooks for {LABELS[f]}', download='')
                       for f in FRAMEWORKS)
     downloads = (f'<p>Run the chapters yourself: download {mxnet} or {pytorch}, each with the '

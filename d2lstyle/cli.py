@@ -76,13 +76,18 @@ def make_parser():
     s.add_argument('--original-colors', action='store_true',
                    help="keep the content's colours, transfer only luminance")
     s.add_argument('--backbone', choices=BACKBONES, help="default: the preset's")
-    s.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
-    s.add_argument('--seed', type=int, default=0)
+    s.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
+    s.add_argument('--seed', type=int, default=0,
+                   help='seed of the random numbers, such as the noise of --init noise '
+                        '(default: 0)')
     s.add_argument('--save-every', type=positive_int, metavar='N',
                    help='also write OUT_<iteration> every N iterations')
     add_train_parser(commands)
     add_transform_parser(commands)
     return parser
+
+
+DEVICE_HELP = "where to run (default: cpu; gpu needs MXNet's CUDA build)"
 
 
 def add_weight_options(parser, content=None):
@@ -101,7 +106,8 @@ def add_train_parser(commands):
     t.add_argument('--data', type=Path, default=Path(__file__).parent.parent / 'img' / 'photos',
                    help='a folder of photographs, e.g. COCO train2017 (default: img/photos)')
     t.add_argument('--iterations', type=positive_int, default=1000, help='steps (default: 1000)')
-    t.add_argument('--batch-size', type=positive_int, default=4)
+    t.add_argument('--batch-size', type=positive_int, default=4,
+                   help='crops per step, split over --devices (default: 4)')
     t.add_argument('--crop', type=positive_int, default=128, help='training crops, pixels square')
     t.add_argument('--width', type=positive_int, default=16,
                    help="channels of the network's first layer (Johnson et al.: 32)")
@@ -112,13 +118,14 @@ def add_train_parser(commands):
     t.add_argument('--preset', default='d2l', help='layers and loss weights (chapter 4)')
     # A network starts from nothing, not from the photograph: it needs more content (chapter 5).
     add_weight_options(t, content=4.0)
-    t.add_argument('--lr', type=positive, default=1e-3)
-    t.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
+    t.add_argument('--lr', type=positive, default=1e-3, help="Adam's learning rate (default: 0.001)")
+    t.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
     t.add_argument('--devices', type=positive_int, default=1,
                    help='train data-parallel on this many devices (split_and_load)')
     t.add_argument('--save-every', type=positive_int, default=100, metavar='N',
                    help='checkpoint every N iterations (default: 100)')
-    t.add_argument('--seed', type=int, default=0)
+    t.add_argument('--seed', type=int, default=0,
+                   help="seed of the network's first weights and of the crops (default: 0)")
 
 
 def add_transform_parser(commands):
@@ -134,7 +141,7 @@ def add_transform_parser(commands):
                    help='a video: mix each frame with the previous result carried along the '
                         'optical flow, this much of it, against flicker (chapter 6; default: '
                         '0.5; 0: none)')
-    x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu')
+    x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
 
 
 def check_output(output, inputs):

@@ -269,3 +269,29 @@ def test_sigterm_stops_a_video_keeping_the_frames_done(tmp_path):
     assert 0 < done < 400 and not out.exists()
     assert ''.join(err).strip().splitlines()[-1] == (
         f'd2lstyle: terminated; {out} was not written; the {done} frames done are in {partial}')
+
+
+def test_a_folder_made_read_only_during_the_run_loses_nothing(mount, tmp_path):
+    folder = mount('size=1m')
+    out = folder / 'out.png'
+    proc, err = start(['stylize', CONTENT, STYLE, '-o', out, '--size', '64', '--iterations',
+                       '100000', '--save-every', '1'], tmp_path)
+    wait_for(lambda: out.with_name('out_2.png').exists(), 'two iterations')
+    subprocess.run(['mount', '-o', 'remount,ro', str(folder)], check=True)
+    time.sleep(2)  # a snapshot or more fails meanwhile: reported once, the run goes on
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == EXIT_KEPT, ''.join(err)[-500:]
+    text = ''.join(err)
+    assert text.count('could not write the snapshot') == 1 and 'Traceback' not in text
+    picture = Path(tempfile.gettempdir()) / f'd2lstyle-{proc.pid}-out.png'
+    record = picture.with_suffix('.json')
+    try:
+        assert text.strip().splitlines()[-2:] == [
+            f'd2lstyle: error: could not write {out} (Read-only file system); kept {picture} '
+            f'and {record} instead',
+            f'd2lstyle: stopped, terminated; kept the last good image in {picture}']
+        assert Image.open(picture).size == (64, 48)
+        assert json.loads(record.read_text())['status'] == 'terminated'
+    finally:
+        picture.unlink(missing_ok=True)
+        record.unlink(missing_ok=True)

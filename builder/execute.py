@@ -138,7 +138,8 @@ def executed_folder(profile, framework=FRAMEWORKS[0], solutions=False):
 
 
 async def execute_async(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROOT,
-                        jobs=1, stand_in_gpus=0, solutions=False, framework=FRAMEWORKS[0]):
+                        jobs=1, stand_in_gpus=0, solutions=False, framework=FRAMEWORKS[0],
+                        stops=None):
     """The ChapterRun of ``framework``'s tab of the chapter, its notebook from the cache when
     nothing it depends on changed; without ``solutions``, the cells tagged as solutions are
     left out first. The stand-in GPUs are MXNet's, so other frameworks run without them."""
@@ -156,7 +157,7 @@ async def execute_async(path, profile='quick', cache=None, timeout=DEFAULT_TIMEO
         return ChapterRun(Path(path), old, False, time.monotonic() - start, framework)
     try:
         await run_notebook(nb, path, kernel_env(profile, root, jobs, stand_in_gpus, framework),
-                           timeout)
+                           timeout, stops)
     except BuildError:
         target.unlink(missing_ok=True)  # an older result must not stand in for a failure
         raise
@@ -173,21 +174,15 @@ def execute(path, profile='quick', cache=None, timeout=DEFAULT_TIMEOUT, root=ROO
     return run.nb, run.ran
 
 
-async def run_notebook(nb, path, env, timeout):
+async def run_notebook(nb, path, env, timeout, stops=None):
     """Execute ``nb`` in place in its chapter's folder within ``timeout`` seconds in all
-    (0: no limit); a failure becomes a BuildError."""
-    current, stops = {}, []
-
-    def stop(number):
-        stops.append(number)
-        task.cancel()
+    (0: no limit); a failure becomes a BuildError. ``stops``: the build's Stops."""
+    current = {}
 
     def on_cell_start(cell, cell_index):
         current.update(index=cell_index)
-        # nbclient's own handlers would shut the kernel down under the running cell, and
-        # then fail in cleaning up twice: Ctrl-C, SIGTERM and SIGHUP cancel the run instead
-        for number in signals.STOPS:
-            asyncio.get_running_loop().add_signal_handler(number, stop, number)
+        if stops:  # over nbclient's, which would shut the kernel down under the running cell
+            stops.install()
 
     client = NotebookClient(
         nb, timeout=None, kernel_name='python3',
@@ -200,18 +195,14 @@ async def run_notebook(nb, path, env, timeout):
             # in any error (DeadKernelError, often), but the cause is the time limit.
             raise asyncio.TimeoutError
         task.result()
-    except asyncio.CancelledError:
-        if stops:  # the kernel is shut down; the build stops as Ctrl-C stops it
-            raise signals.Stopped(stops[0]) from None
-        raise
     except (CellExecutionError, DeadKernelError, asyncio.TimeoutError) as err:
-        if stops:
-            raise signals.Stopped(stops[0]) from None
         raise BuildError(failure_message(path, nb, current.get('index'), err, timeout)) from None
     finally:
         if not task.done():
             task.cancel()
         await asyncio.gather(task, return_exceptions=True)  # its error taken, not logged
+        if stops:  # nbclient reset the handlers to the defaults as the kernel ended
+            stops.install()
 
 
 def failure_message(path, nb, index, err, timeout=None):
@@ -245,23 +236,58 @@ async def execute_many(paths, profile, cache, timeout, root, jobs=1, stand_in_gp
 
     The first failure cancels the others (their kernels shut down); finished ones stay cached.
     """
-    slots = asyncio.Semaphore(jobs)
+    slots, tasks = asyncio.Semaphore(jobs), []
+    stops = Stops(tasks)
 
     async def one(path, framework):
         async with slots:
             run = await execute_async(path, profile, cache, timeout, root, jobs, stand_in_gpus,
-                                      solutions, framework)
+                                      solutions, framework, stops)
         took = f'executed in {run.seconds:.0f} s' if run.ran else 'cached'
         print(f'{label(run)}: {took} ({profile})', flush=True)
         return run
 
-    tasks = [asyncio.ensure_future(one(path, f)) for path, f in tabs_to_run(paths, frameworks)]
+    tasks += [asyncio.ensure_future(one(path, f)) for path, f in tabs_to_run(paths, frameworks)]
+    stops.install()
     try:
-        return await asyncio.gather(*tasks)
+        runs = await asyncio.gather(*tasks)
+        if stops.came:  # it came as the last chapter finished
+            raise signals.Stopped(stops.came[0])
+        return runs
+    except asyncio.CancelledError:
+        if stops.came:  # the kernels are shut down in finally, before the build stops
+            raise signals.Stopped(stops.came[0]) from None
+        raise
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        stops.remove()
+
+
+class Stops:
+    """Ctrl-C, SIGTERM and SIGHUP while chapters execute: each cancels the running chapters,
+    whose kernels nbclient then shuts down, and the build stops as Ctrl-C stops it
+    (signals.Stopped), their cache entries unwritten. nbclient installs handlers of its own
+    while a kernel starts and resets them to the defaults when it ends: ``install`` again
+    after each."""
+
+    def __init__(self, tasks):
+        self.tasks, self.came = tasks, []
+
+    def install(self):
+        loop = asyncio.get_running_loop()
+        for number in signals.STOPS:
+            loop.add_signal_handler(number, self.stop, number)
+
+    def stop(self, number):
+        self.came.append(number)
+        for task in self.tasks:
+            task.cancel()
+
+    def remove(self):
+        for number in signals.STOPS:
+            asyncio.get_running_loop().remove_signal_handler(number)
 
 
 def label(run):

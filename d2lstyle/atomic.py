@@ -4,7 +4,7 @@ keeps the result in the temporary folder."""
 import json
 import os
 import tempfile
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from . import D2lStyleError
@@ -28,7 +28,8 @@ def atomic_write(path):
             os.fsync(f.fileno())  # on disk before the rename makes it visible
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        with suppress(OSError):  # the folder may be gone: the first error is the one to see
+            os.unlink(tmp)
         raise
 
 
@@ -67,8 +68,9 @@ class Keeper:
         self.failed, self.kept = None, []  # the first write that failed: (path, OSError)
 
     def write(self, write, path):
-        """``write(path)``, or ``write(kept_path(path))``; the path written. An OSError means
-        that not even the temporary folder took it."""
+        """``write(path)``, or ``write(kept_path(path))``; the path written. ``write`` may
+        return the files it wrote under that path, which ``message`` then names. An OSError
+        means that not even the temporary folder took it."""
         if self.failed is None:
             try:
                 write(path)
@@ -76,8 +78,7 @@ class Keeper:
             except OSError as err:
                 self.failed = path, err
         kept = kept_path(path)
-        write(kept)
-        self.kept.append(kept)
+        self.kept += write(kept) or [kept]
         return kept
 
     def message(self):

@@ -18,7 +18,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import D2lStyleError, clips, presets
+from . import D2lStyleError, clips, presets, signals
 from .atomic import check_writable
 from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
@@ -169,8 +169,8 @@ def check_transform(args):
         return check_output(args.output, [args.input])
     clips.check_video_output(args.output)
     check_not_an_input(args.output, [args.input])
-    check_writable(args.output.parent, str(args.output))
     clips.video_info(args.input)
+    check_writable(args.output.parent, str(args.output))  # last: it makes a missing folder
 
 
 def check_train(args):
@@ -227,21 +227,34 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = make_parser().parse_args(argv)
     try:
-        # The commands' modules import MXNet (seconds): only after the cheap checks.
-        if args.command == 'stylize':
-            check_stylize(args)
-            from .stylize import stylize
-            return stylize(args)
-        if args.command == 'train':
-            check_train(args)
-            from .transfer import train
-            return train(args, argv)
-        check_transform(args)
-        from .transfer import transform
-        return transform(args)
+        with signals.held():  # while a command saves; its work is in blocks that stop
+            with signals.stop_at_once():
+                command = checked(args, argv)
+            return command()
     except D2lStyleError as err:
         print(f'd2lstyle: error: {err}', file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:  # before the command had a result to keep
+        number = signals.signum(stop)
+        print(f'd2lstyle: {signals.status(number)} before there was a result to keep; '
+              'nothing was written', file=sys.stderr)
+        return signals.exit_code(number)
+
+
+def checked(args, argv):
+    """The command of ``args``, to call, once its options passed their checks. The commands'
+    modules import MXNet (seconds): only after the cheap checks."""
+    if args.command == 'stylize':
+        check_stylize(args)
+        from .stylize import stylize
+        return lambda: stylize(args)
+    if args.command == 'train':
+        check_train(args)
+        from .transfer import train
+        return lambda: train(args, argv)
+    check_transform(args)
+    from .transfer import transform
+    return lambda: transform(args)
 
 
 if __name__ == '__main__':

@@ -18,7 +18,7 @@ import cv2  # noqa: E402
 import numpy as np
 from PIL import Image
 
-from . import D2lStyleError
+from . import D2lStyleError, signals
 
 # The containers d2lstyle writes, with the codec each gets: MPEG-4 part 2 in .mp4 plays in
 # browsers and players and needs no licence-encumbered encoder; Motion JPEG in .avi is
@@ -104,7 +104,8 @@ def check_video_output(path):
 def write_video(path, frames, fps, partial=None):
     """Write RGB frames as a video at ``fps``, atomically: an interrupted run leaves the old
     file or none, never half a clip; with ``partial``, a path, the frames written before an
-    interruption are kept there as a shorter clip. OpenCV reports no failed write (a full
+    interruption are kept there as a shorter clip, their number in the interruption's
+    ``kept_frames``. OpenCV reports no failed write (a full
     disk): the file is read back, and one that lacks frames is an OSError. Returns the
     number of frames written."""
     path = Path(path)
@@ -128,9 +129,11 @@ def write_video(path, frames, fps, partial=None):
             raise VideoError(f'{path}: no frames to write')
         finish(writer, tmp, count, path)
         return count
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         if partial is not None and count:
-            finish(writer, tmp, count, Path(partial))
+            with signals.held():  # a second signal must not cut this save short
+                finish(writer, tmp, count, Path(partial))
+            stop.kept_frames = count  # what the caller can tell the user
         else:
             discard(writer, tmp)
         raise

@@ -75,13 +75,15 @@ def keep_results(writes):
     """A command's results, ``writes`` = [(write, path), ...] in order, each kept in the
     temporary folder where its place fails (atomic.Keeper), with one line on stderr where one
     did. The paths written (None where nowhere took them), and EXIT_KEPT or None."""
-    keeper = Keeper()
-    try:
-        paths = [keeper.write(write, path) for write, path in writes]
-    except OSError as err:
-        print(f'd2lstyle: error: could not write {writes[0][1]} nor keep it in the temporary '
-              f'folder ({err.strerror or err}); the results are lost', file=sys.stderr)
-        return None, EXIT_KEPT
+    keeper, paths = Keeper(), []
+    for write, path in writes:
+        try:
+            paths.append(keeper.write(write, path))
+        except OSError as err:
+            kept = f'; kept {" and ".join(map(str, keeper.kept))}' if keeper.kept else ''
+            print(f'd2lstyle: error: could not write {path} nor keep it in the temporary folder '
+                  f'({err.strerror or err}){kept}', file=sys.stderr)
+            return None, EXIT_KEPT
     if keeper.failed:
         print(f'd2lstyle: error: {keeper.message()}', file=sys.stderr)
         return paths, EXIT_KEPT

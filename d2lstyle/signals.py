@@ -2,7 +2,12 @@
 cluster's scheduler and a notebook server's shutdown send SIGTERM; a closed terminal sends
 SIGHUP. The commands treat all three alike: they keep what they computed, write their record
 with the status ``interrupted`` (SIGINT) or ``terminated``, and exit with 128 + the signal's
-number (130, 143 and 129), as a shell reports a process that the signal ended.
+number (130, 143 and 129), as a shell reports a process that the signal ended, unless their
+results had to be kept in the temporary folder (74, ``atomic.EXIT_KEPT``).
+
+A command runs inside ``held()``, which ignores the three while it saves, and does its work
+inside ``stop_at_once()`` or ``stop_after_step()`` nested in it: leaving the inner block puts
+``held``'s back, so that no moment is left in which a second signal kills a save.
 """
 import signal
 from contextlib import contextmanager
@@ -11,7 +16,8 @@ STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class Stopped(KeyboardInterrupt):
-    """SIGTERM or SIGHUP, raised where the program is, as Ctrl-C raises KeyboardInterrupt."""
+    """Ctrl-C, SIGTERM or SIGHUP, raised where the program is, as Python raises
+    KeyboardInterrupt for Ctrl-C."""
 
     def __init__(self, signum):
         super().__init__(signal.Signals(signum).name)
@@ -33,11 +39,11 @@ def exit_code(number):
 
 @contextmanager
 def stop_at_once():
-    """SIGTERM and SIGHUP raise ``Stopped`` at once inside the block, as Ctrl-C raises
-    KeyboardInterrupt: for a run whose best result so far is always ready to save."""
+    """Ctrl-C, SIGTERM and SIGHUP raise ``Stopped`` at once inside the block: for a run whose
+    best result so far is always ready to save."""
     def stop(number, frame):
         raise Stopped(number)
-    with handlers(stop, STOPS[1:]):
+    with handlers(stop, STOPS):
         yield
 
 
@@ -67,7 +73,7 @@ def handlers(handler, numbers):
 
 @contextmanager
 def held():
-    """SIGTERM and SIGHUP ignored inside the block: while a stopped run saves its results,
-    a second signal must not cut the save short."""
-    with handlers(signal.SIG_IGN, STOPS[1:]):
+    """Ctrl-C, SIGTERM and SIGHUP ignored inside the block, but for the blocks nested in it:
+    while a run saves its results, a signal must not cut the save short."""
+    with handlers(signal.SIG_IGN, STOPS):
         yield

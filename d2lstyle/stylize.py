@@ -42,7 +42,9 @@ class FirstStepFailed(Exception):
 def stylize(args):
     """Run the command whose options ``cli`` checked; return its exit code."""
     runtime.allocate_large_blocks_apart()
-    return Run(args, presets.from_options(args)).run()
+    with signals.stop_at_once():  # loading: nothing to keep yet
+        run = Run(args, presets.from_options(args))
+    return run.run()
 
 
 def original_colors(result, content):
@@ -129,8 +131,7 @@ class Run:
         except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
             number = signals.signum(stop)
             status, code = signals.status(number), signals.exit_code(number)
-        with signals.held():
-            return self.finish(status, time.time() - self.start) or code
+        return self.finish(status, time.time() - self.start) or code  # held by cli.main
 
     def stage_shapes(self):
         """Each stage's (width, height), checked with the style's, before any work."""
@@ -295,19 +296,18 @@ class Run:
                                           stage=stage, iteration=self.iteration,
                                           seconds=round(time.time() - self.start, 3)))
         every = self.args.save_every
-        if every and self.iteration % every == 0:
+        if every and self.iteration % every == 0 and not self.snapshot_failed:
             self.snapshot()
 
     def snapshot(self):
-        """OUT_<iteration>; one that cannot be written is reported once, and the run goes on."""
+        """OUT_<iteration>; where one cannot be written, the run goes on without them."""
         out = self.args.output
         path = out.with_name(f'{out.stem}_{self.iteration}{out.suffix}')
         try:
             save_image(self.image(), path)
         except OSError as err:
-            if not self.snapshot_failed:
-                print(f'd2lstyle: could not write the snapshot {path} ({err.strerror or err}); '
-                      'going on without snapshots', file=sys.stderr)
+            print(f'd2lstyle: could not write the snapshot {path} ({err.strerror or err}); '
+                  'going on without snapshots', file=sys.stderr)
             self.snapshot_failed = True
 
     def image(self):

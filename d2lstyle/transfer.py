@@ -59,24 +59,26 @@ def transform(args):
     """The transform command: a photograph, or each frame of a video, through a trained
     network; in tiles if a picture is larger than memory.TRANSFORM_TILE_MEGAPIXELS."""
     runtime.allocate_large_blocks_apart()
-    ctx = runtime.device(args.device)
-    if clips.is_video(args.input):
-        fps, (w, h), count = clips.video_info(args.input)
-    else:
-        img = read_image(args.input)
-        w, h = img.size
-    grid = photo_tiles(w, h)
-    fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
-    memory.check_fits('transform', pass_megapixels(grid) if grid else w * h / 1e6,
-                      f'{args.input} ({w}x{h})',
-                      f'downscale it first (a long side of at most about {fits} fits now)'
-                      if fits else 'free some memory first', ctx, image_megapixels=w * h / 1e6)
-    stylize_photo = load(args.model, ctx, memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
-    tiled = f' (in {len(grid)} tiles)' if grid else ''
-    start = time.perf_counter()
-    if clips.is_video(args.input):
+    with signals.stop_at_once():  # loading and painting: nothing to keep before the result
+        ctx = runtime.device(args.device)
+        if clips.is_video(args.input):
+            fps, (w, h), count = clips.video_info(args.input)
+        else:
+            img = read_image(args.input)
+            w, h = img.size
+        grid = photo_tiles(w, h)
+        fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
+        memory.check_fits('transform', pass_megapixels(grid) if grid else w * h / 1e6,
+                          f'{args.input} ({w}x{h})',
+                          f'downscale it first (a long side of at most about {fits} fits now)'
+                          if fits else 'free some memory first', ctx,
+                          image_megapixels=w * h / 1e6)
+        stylize_photo = load(args.model, ctx, memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
+        tiled = f' (in {len(grid)} tiles)' if grid else ''
+        start = time.perf_counter()
+        result = None if clips.is_video(args.input) else stylize_photo(img)
+    if result is None:  # a video: its frames are kept as they come (transform_video)
         return transform_video(args, stylize_photo, fps, count, start, tiled)
-    result = stylize_photo(img)
     paths, failed = runtime.keep_results([(lambda path: save_image(result, path), args.output)])
     if paths and not failed:
         print(f'{args.output}: {w}x{h} in {time.perf_counter() - start:.2f} s{tiled}')
@@ -103,14 +105,12 @@ def transform_video(args, stylize_photo, fps, count, start, tiled):
             yield result
 
     partial = args.output.with_name(f'{args.output.stem}.partial{args.output.suffix}')
-    began = time.time()
     try:
         with signals.stop_at_once():
             written = clips.write_video(args.output, results(), fps, partial)
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP
-        number = signals.signum(stop)
-        kept = (f'; the {clips.video_info(partial)[2]} frames done are in {partial}'
-                if partial.exists() and partial.stat().st_mtime >= began else '')
+        number, done = signals.signum(stop), getattr(stop, 'kept_frames', 0)
+        kept = f'; the {done} frames done are in {partial}' if done else ''
         print(f'd2lstyle: {signals.status(number)}; {args.output} was not written{kept}',
               file=sys.stderr)
         return signals.exit_code(number)
@@ -171,6 +171,25 @@ def check_training_plan(args, style_size, ctx):
 
 def train(args, argv):
     """The train command: a transform network for one painting, checkpointed as it goes."""
+    with signals.stop_at_once():  # loading: nothing to keep yet
+        net, loss, styles_Y_gram, loader, ctxs, folder = prepare_training(args)
+    stop = threading.Event()  # set by Ctrl-C, SIGTERM or SIGHUP: save after this step, end
+    try:
+        with signals.stop_after_step(stop):
+            history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
+                                              args.lr, ctxs, folder, args.save_every, stop)
+    except KeyboardInterrupt as again:  # a second signal: the last checkpoint stands
+        print(f'd2lstyle: {signals.status(signals.signum(again))} at once; run the same command '
+              f'again to resume from the last checkpoint in {folder}', file=sys.stderr)
+        return signals.exit_code(signals.signum(again))
+    if stop.is_set():  # cli.main holds the signals while the results are saved
+        return stopped(args, argv, history, folder, stop.signum)
+    return export(args, argv, net, history)
+
+
+def prepare_training(args):
+    """The network, its loss and the painting's Grams, the loader, the devices and the
+    checkpoints' folder of a checked ``train`` command."""
     ctxs = runtime.devices(args.device, args.devices)
     style_img = read_image(args.style)
     loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
@@ -187,19 +206,7 @@ def train(args, argv):
     net = d2l.TransformNet(args.width, args.norm)
     net.initialize(mx.init.Xavier(), ctx=ctxs)
     net.hybridize(static_alloc=True)
-    stop = threading.Event()  # set by Ctrl-C, SIGTERM or SIGHUP: save after this step, end
-    try:
-        with signals.stop_after_step(stop):
-            history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
-                                              args.lr, ctxs, folder, args.save_every, stop)
-    except KeyboardInterrupt as again:  # a second signal: the last checkpoint stands
-        print(f'd2lstyle: {signals.status(signals.signum(again))} at once; run the same command '
-              f'again to resume from the last checkpoint in {folder}', file=sys.stderr)
-        return signals.exit_code(signals.signum(again))
-    with signals.held():
-        if stop.is_set():
-            return stopped(args, argv, history, folder, stop.signum)
-        return export(args, argv, net, history)
+    return net, loss, styles_Y_gram, loader, ctxs, folder
 
 
 def stopped(args, argv, history, folder, number):
@@ -223,6 +230,7 @@ def export(args, argv, net, history):
     def write(prefix):
         try:
             files[:] = d2l.export_model(net, prefix)
+            return files
         except (OSError, mx.MXNetError) as err:  # no half-written model where it failed
             for suffix in ('-symbol.json', '-0000.params'):
                 Path(f'{prefix}{suffix}').unlink(missing_ok=True)

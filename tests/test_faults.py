@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from conftest import notebook
-from d2lstyle import cli, clips
+from d2lstyle import cli, clips, signals
 from d2lstyle.atomic import EXIT_KEPT, kept_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +149,7 @@ def test_train_on_a_full_disk_goes_on_and_keeps_the_network_elsewhere(mount, cap
     symbol, params, record = kept('model-symbol.json', 'model-0000.params', 'model.json')
     assert err.strip().splitlines()[-1] == (
         f'd2lstyle: error: could not write {prefix} (FileStream.Write incomplete); kept '
-        f'{kept_path(prefix)} and {record} instead')
+        f'{symbol} and {params} and {record} instead')
     assert symbol.exists() and params.exists()
     saved = json.loads(record.read_text())
     assert saved['status'] == 'done' and saved['iterations'] == 3
@@ -190,36 +190,41 @@ def test_sigterm_stops_stylize_with_the_picture_and_record(tmp_path, number, cod
     assert not list(tmp_path.glob('.*.part'))
 
 
-def test_sigterm_stops_train_after_the_step_with_a_checkpoint(tmp_path):
+@pytest.mark.parametrize('number, code, status', [(signal.SIGTERM, 143, 'terminated'),
+                                                  (signal.SIGINT, 130, 'interrupted')])
+def test_sigterm_stops_train_after_the_step_with_a_checkpoint(tmp_path, number, code, status):
     prefix = tmp_path / 'model'
     proc, err = start(['train', STYLE, '-o', prefix, '--iterations', '100000', '--save-every',
                        '100000', '--crop', '64', '--batch-size', '1', '--width', '4'], tmp_path)
     wait_for(lambda: '/100000' in ''.join(err), 'the training bar')  # the handler is in place
     time.sleep(3)  # a few steps
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143, ''.join(err)[-500:]
+    proc.send_signal(number)
+    assert proc.wait(timeout=60) == code, ''.join(err)[-500:]
     state = json.loads((tmp_path / 'model.checkpoint' / 'state.json').read_text())
     assert state['step'] >= 1  # saved at the step it stopped after, not at --save-every
     record = json.loads((tmp_path / 'model.json').read_text())
-    assert record['status'] == 'terminated' and record['resumes_at'] == state['step']
+    assert record['status'] == status and record['resumes_at'] == state['step']
     assert record['iterations'] == state['step'] and not record['files']
     last = ''.join(err).strip().splitlines()[-1]
-    assert last.startswith(f'd2lstyle: terminated; run the same command again to resume from '
+    assert last.startswith(f'd2lstyle: {status}; run the same command again to resume from '
                            f'step {state["step"]}'), last
 
 
-def test_sigterm_stops_the_build_leaving_no_half_file_and_the_finished_chapters(book):
+@pytest.mark.parametrize('number, code, jobs', [(signal.SIGTERM, 143, '1'),
+                                               (signal.SIGHUP, 129, '2')])
+def test_sigterm_stops_the_build_leaving_no_half_file_and_the_finished_chapters(book, number,
+                                                                               code, jobs):
     notebook(book / 'chapters', '01_fast', 'print(1)')
     notebook(book / 'chapters', '02_slow', 'import time\ntime.sleep(300)')
     script = f'import sys, build; build.main(sys.argv[1:], root={str(book)!r})'
-    proc = subprocess.Popen([sys.executable, '-c', script, '--jobs', '1'], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, '-c', script, '--jobs', jobs], cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=str(ROOT)), stderr=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, text=True)
     cache = book / '_build' / 'executed'
     wait_for(lambda: list(cache.rglob('01_fast.ipynb')), 'the first chapter')
     time.sleep(2)  # the second chapter's kernel is running
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143
+    proc.send_signal(number)
+    assert proc.wait(timeout=60) == code
     assert 'terminated; the chapters that finished stay cached' in proc.stderr.read()
     assert [p.name for p in cache.rglob('*.ipynb')] == ['01_fast.ipynb']
     assert not [p for p in book.rglob('*.part')] and not list(book.rglob('.*.ipynb.*'))
@@ -295,3 +300,10 @@ def test_a_folder_made_read_only_during_the_run_loses_nothing(mount, tmp_path):
     finally:
         picture.unlink(missing_ok=True)
         record.unlink(missing_ok=True)
+
+
+def test_a_command_gives_the_signals_back_as_it_found_them(tmp_path):
+    before = {number: signal.getsignal(number) for number in signals.STOPS}
+    assert cli.main(['stylize', str(CONTENT), str(STYLE), '-o', str(tmp_path / 'o.png'),
+                     '--size', '64', '--iterations', '1']) == 0
+    assert {number: signal.getsignal(number) for number in signals.STOPS} == before

@@ -6,6 +6,7 @@ __all__ = [
     'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'sync', 'write_json']
 
 import json
+import sys
 import time
 
 import numpy as np
@@ -22,23 +23,21 @@ class TrainingRun:
     `stop` (a threading.Event) ends the run after the step under way, saved."""
 
     def __init__(self, num_steps, state=None, stop=None):
-        self.num_steps, self.stop, self.save_failed = num_steps, stop, False
+        self.num_steps, self.stop = num_steps, stop
+        self.stopping = self.save_failed = False  # stopping: read from stop once a step
         self.state = state or {'step': 0, 'seconds': 0.0, 'history': []}
         self.start = time.perf_counter() - self.state['seconds']
-
-    def stopping(self):
-        return self.stop is not None and self.stop.is_set()
 
     def batches(self, loader):
         """loader's batches, pass after pass, until the run has taken its num_steps steps
         or is told to stop."""
         with tqdm(total=self.num_steps, initial=self.state['step'], mininterval=5) as self.bar:
-            while self.state['step'] < self.num_steps and not self.stopping():
+            while self.state['step'] < self.num_steps and not self.stopping:
                 empty = True
                 for batch in loader:
                     empty = False
                     yield batch
-                    if self.state['step'] >= self.num_steps or self.stopping():
+                    if self.state['step'] >= self.num_steps or self.stopping:
                         return
                 if empty:
                     raise D2lStyleError('the loader gave no batch: are there fewer training '
@@ -49,6 +48,7 @@ class TrainingRun:
         self.state['step'] += 1
         self.state['seconds'] = time.perf_counter() - self.start
         self.state['history'].append([self.state['step'], self.state['seconds']] + values)
+        self.stopping = self.stop is not None and self.stop.is_set()
         self.bar.set_postfix(content=values[0], style=values[1], tv=values[2], refresh=False)
         self.bar.update()
 
@@ -56,7 +56,7 @@ class TrainingRun:
         """Whether the step just counted is one to save after: every `every` steps, the
         last, and the one the run was told to stop after."""
         return (self.state['step'] % every == 0 or self.state['step'] == self.num_steps
-                or self.stopping())
+                or self.stopping)
 
     def save(self, save_checkpoint, folder, *parts):
         """save_checkpoint(folder, *parts, state). One that cannot be written (a full disk)
@@ -65,9 +65,10 @@ class TrainingRun:
             save_checkpoint(folder, *parts, self.state)
         except (OSError, RuntimeError) as err:  # MXNet's failed write is a RuntimeError
             if not self.save_failed:
-                why = getattr(err, 'strerror', None) or str(err).strip().splitlines()[-1]
+                lines = str(err).strip().splitlines() or [type(err).__name__]
+                why = getattr(err, 'strerror', None) or lines[-1]
                 self.bar.write(f'could not save a checkpoint in {folder} ({why}); '
-                               'training goes on, the last saved one stands')
+                               'training goes on, the last saved one stands', file=sys.stderr)
             self.save_failed = True
 
     def history(self):

@@ -108,14 +108,17 @@ def add_train_parser(commands):
     t.add_argument('--iterations', type=positive_int, default=1000, help='steps (default: 1000)')
     t.add_argument('--batch-size', type=positive_int, default=4,
                    help='crops per step, split over --devices (default: 4)')
-    t.add_argument('--crop', type=positive_int, default=128, help='training crops, pixels square')
+    t.add_argument('--crop', type=positive_int, default=128, help='training crops, pixels square (default: 128)')
     t.add_argument('--width', type=positive_int, default=16,
                    help="channels of the network's first layer (Johnson et al.: 32)")
     t.add_argument('--norm', choices=['instance', 'batch'], default='instance',
-                   help='normalisation after each convolution (chapter 5 compares them)')
+                   help='normalisation after each convolution (chapter 5 compares them; '
+                        'default: instance)')
     t.add_argument('--style-size', type=positive_int, default=256,
-                   help='width in pixels of the painting when its Gram matrices are taken')
-    t.add_argument('--preset', default='d2l', help='layers and loss weights (chapter 4)')
+                   help='width in pixels of the painting when its Gram matrices are taken '
+                        '(default: 256)')
+    t.add_argument('--preset', default='d2l',
+                   help='layers and loss weights (chapter 4; default: d2l)')
     # A network starts from nothing, not from the photograph: it needs more content (chapter 5).
     add_weight_options(t, content=4.0)
     t.add_argument('--lr', type=positive, default=1e-3, help="Adam's learning rate (default: 0.001)")

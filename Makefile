@@ -27,11 +27,11 @@ browser:
 	@test -x $(CHROMIUM) || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; \
 	    else echo "note: $(CHROMIUM) missing; the browser tests will skip (apt-get install chromium)"; fi; }
 
-fetch: $(VENV)/.installed  # once: the weights and reveal.js (for the slides, with npm)
+fetch: $(VENV)/.installed  # once: the weights, reveal.js and minisearch (slides and search, with npm)
 	$(PY) -m d2lstyle.weights vgg19 vgg16
 	@command -v npm >/dev/null || { if [ "$$(id -u)" = 0 ]; then apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; \
-	    else echo "error: npm is needed once, to fetch reveal.js for the slides (apt-get install npm)"; exit 1; fi; }
-	$(PY) -m builder.slides
+	    else echo "error: npm is needed once, to fetch reveal.js and minisearch for the site (apt-get install npm)"; exit 1; fi; }
+	$(PY) -m builder.npm
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: d2lstyle needs Python 3.10 or 3.11 (MXNet 1.9.1 imports distutils, removed in 3.12); none found on PATH. Install python3.11 or use environment.yml (conda), or run make PYTHON=/path/to/python3.11"; exit 1; }

@@ -25,6 +25,7 @@ from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from builder import ASSETS, CHAPTERS, IMG, PACKAGE, ROOT, stored_results, write_atomic
 from builder.config import CONFIG, Book, chapter_paths, load_book
 from builder.docs import DOCS, GUIDE
+from builder.search import write_search
 from builder.notebooks import for_students, stripped, title_of
 from builder.package import package_files
 from builder.render import MATHJAX, chapter_html
@@ -48,6 +49,10 @@ IMAGE_TYPES = {'image/png': 'png', 'image/jpeg': 'jpg'}
 PREFACE = 'preface.md'  # under chapters/: the front page's text, before the contents
 THUMB_WIDTH = 640  # pixels of a chapter's thumbnail on the front page
 GUIDE_PAGE = 'guide.html'  # the user's guide, docs/guide.md
+# in every page's sidebar, above the contents (which fold on a phone); book.js makes it work
+SEARCH_BOX = ('<div class="d2l-search" role="search"><input type="search" class="d2l-search-box" '
+              'placeholder="Search the book" aria-label="Search the book" autocomplete="off">'
+              '<ol class="d2l-results" aria-label="Sections found" hidden></ol></div>')
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     if contents.guide:
         write_atomic(out / GUIDE_PAGE, page(f"User's guide - {book.title}",
                                             markdown2html_mistune(guide.read_text()), contents))
+    searched = [(f'{name}.html', title) for name, title in contents.pages
+                if (out / f'{name}.html').exists()]
+    searched += [(GUIDE_PAGE, "User's guide")] * contents.guide + [('gallery.html', 'Gallery')]
+    write_search(out, searched)
     chapters = [Path(root) / CHAPTERS / f'{name}.ipynb' for name in names]
     for framework in FRAMEWORKS:
         write_atomic(out / book_zip_name(framework),
@@ -201,7 +210,7 @@ def sidebar(contents, current=None):
     items = ''.join(f'<li>{item}</li>' for item in extra)
     home = logo(contents) + html.escape(contents.book.title)
     return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", home, class_="d2l-home")}'
-            f'<details open><summary>Contents</summary><ol class="d2l-toc">{chapters}</ol>'
+            f'{SEARCH_BOX}<details open><summary>Contents</summary><ol class="d2l-toc">{chapters}</ol>'
             f'<ul class="d2l-extra">{items}</ul></details></nav>')
 
 

@@ -8,30 +8,21 @@ tagged ``slide`` or ``skip``; else a ``#`` or ``##`` heading starts a slide, a `
 a sub-slide, and a cell that would overfill the slide it continues starts a sub-slide below
 it. Long text outputs are cut to their first lines, and a long code cell that is not taught
 code (such as the one that draws a figure) shows only its output. reveal.js comes from its npm
-package, fetched once by ``python -m builder.slides`` (``make book`` runs it) and checked
-against its SHA-256, and travels with the site, so the decks work offline.
+package, fetched once and checked against its SHA-256 (builder.npm), and travels with the
+site, so the decks work offline.
 """
 import copy
 import re
 import shutil
-import subprocess
-import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 from nbconvert import SlidesExporter
 from nbformat.v4 import new_markdown_cell
 
-from builder import ASSETS, BuildError, write_atomic
+from builder import ASSETS, write_atomic
+from builder.npm import npm_package
 from builder.render import MATHJAX_URL, embed_images, site_links
-from d2lstyle.weights import cache_dir, sha256
 
-REVEAL = 'reveal.js@4.6.1'
-REVEAL_SHA256 = '4f4121ef2b8e7e9398bdecd7b3b6ce5e0ee3a2f5af221708eb6c4ce03bcae6be'
-# What a deck loads, relative to the package; its fonts come with the theme
-REVEAL_FILES = ('LICENSE', 'dist/reveal.css', 'dist/reveal.js', 'dist/theme/white.css',
-                'dist/theme/fonts/source-sans-pro', 'plugin/notes/notes.js')
 REVEAL_DIR = '_static/reveal.js'  # in the site
 SLIDE_LINES = 12  # a longer text output shows its first lines on a slide
 SLIDE_CODE_LINES = 25  # a longer cell shows only its output, unless it is taught (#@save) code
@@ -43,33 +34,7 @@ DISPLAY_MATH = re.compile(r'\$\$.+?\$\$', re.S)
 
 def reveal_folder():
     """The unpacked reveal.js in the cache; fetched with npm (and checked) if missing."""
-    folder = cache_dir() / REVEAL.replace('@', '-')
-    if (folder / 'dist' / 'reveal.js').exists():
-        return folder
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            done = subprocess.run(['npm', 'pack', REVEAL, '--silent', '--pack-destination', tmp],
-                                  capture_output=True, text=True, timeout=300)
-        except FileNotFoundError:
-            raise BuildError(f'npm not found: it fetches {REVEAL} for the slides once; install '
-                             'Node.js and npm (apt-get install npm) and build again') from None
-        archives = list(Path(tmp).glob('*.tgz'))
-        if done.returncode or not archives:
-            raise BuildError(f'npm pack {REVEAL} failed ({done.stderr.strip()[-300:]}); check '
-                             'the connection to the npm registry and build again')
-        digest = sha256(archives[0])
-        if digest != REVEAL_SHA256:
-            raise BuildError(f'{REVEAL} from npm has SHA-256 {digest}, not {REVEAL_SHA256}; '
-                             'refusing it')
-        with tarfile.open(archives[0]) as archive:
-            archive.extractall(tmp, filter='data')
-        part = Path(tempfile.mkdtemp(dir=cache_dir(), prefix='.reveal.'))
-        for name in REVEAL_FILES:
-            source, target = Path(tmp) / 'package' / name, part / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
-        part.replace(folder)
-    return folder
+    return npm_package('reveal.js')
 
 
 def copy_reveal(out):
@@ -176,8 +141,3 @@ def render_deck(nb, path, title, out, name=None):
     write_atomic(Path(out) / f'{name or Path(path).stem}.slides.html', deck_html(nb, path, title))
 
 
-if __name__ == '__main__':
-    try:
-        print(f'{REVEAL}: {reveal_folder()}')
-    except BuildError as err:
-        sys.exit(f'builder.slides: {err}')

@@ -1,5 +1,5 @@
-// The course site's behaviour: copy buttons on code cells, and the contents folded on
-// narrow screens (they stay open without JavaScript).
+// The course site's behaviour: copy buttons on code cells, framework tabs, the search box,
+// and the contents folded on narrow screens (they stay open without JavaScript).
 (function () {
   'use strict';
 
@@ -140,6 +140,89 @@
   });
   closeRun();
   choose(document.documentElement.getAttribute('data-framework') || Object.keys(frameworks)[0]);
+
+  // Search (builder/search.py): minisearch and the index of every page's sections load on
+  // first use, as scripts of the site's own folder, which works from file:// too.
+  var box = document.querySelector('.d2l-search-box');
+  var results = document.querySelector('.d2l-results');
+  var engine = null;
+  function script(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement('script');
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+  function searchEngine() {
+    engine = engine || script('_static/minisearch.js').then(function () {
+      return script('_static/search-index.js');
+    }).then(function () {
+      var search = new window.MiniSearch({
+        fields: ['heading', 'text', 'title'], storeFields: ['title', 'heading', 'text'],
+        searchOptions: {prefix: true, fuzzy: 0.2, boost: {heading: 3, title: 1.5}}});
+      search.addAll(window.d2lSearchDocuments);
+      return search;
+    });
+    return engine;
+  }
+  function snippet(text, terms) {
+    var lower = text.toLowerCase(), at = -1;
+    terms.forEach(function (term) {
+      var found = lower.indexOf(term.toLowerCase());
+      if (found >= 0 && (at < 0 || found < at)) { at = found; }
+    });
+    var start = Math.max(0, at - 60);
+    return (start ? '\u2026' : '') + text.slice(start, start + 180) + '\u2026';
+  }
+  function element(tag, className, text) {
+    var made = document.createElement(tag);
+    made.className = className;
+    made.textContent = text;
+    return made;
+  }
+  function showResults(hits, query) {
+    results.innerHTML = '';
+    hits.slice(0, 8).forEach(function (hit) {
+      var item = document.createElement('li'), target = document.createElement('a');
+      target.href = hit.id;
+      target.appendChild(element('strong', 'd2l-heading', hit.heading));
+      target.appendChild(element('span', 'd2l-where', hit.title));
+      target.appendChild(element('span', 'd2l-snippet', snippet(hit.text, hit.terms)));
+      item.appendChild(target);
+      results.appendChild(item);
+    });
+    if (!hits.length) {
+      results.appendChild(element('li', 'd2l-none', 'No section mentions \u201c' + query + '\u201d.'));
+    }
+    results.hidden = false;
+  }
+  if (box && results) {
+    box.addEventListener('focus', function () { searchEngine(); });
+    box.addEventListener('input', function () {
+      var query = box.value.trim();
+      if (!query) { results.hidden = true; return; }
+      searchEngine().then(function (search) {
+        if (box.value.trim() === query) { showResults(search.search(query), query); }
+      });
+    });
+    box.addEventListener('keydown', function (event) {
+      if (event.key === 'Escape') { box.value = ''; results.hidden = true; }
+      if (event.key === 'ArrowDown' && results.querySelector('a')) {
+        results.querySelector('a').focus();
+        event.preventDefault();
+      }
+    });
+    results.addEventListener('keydown', function (event) {  // the arrows move along the list
+      var links = Array.prototype.slice.call(results.querySelectorAll('a'));
+      var here = links.indexOf(document.activeElement);
+      var step = {ArrowDown: 1, ArrowUp: -1}[event.key];
+      if (!step || here < 0) { return; }
+      (links[here + step] || box).focus();
+      event.preventDefault();
+    });
+  }
 
   var toc = document.querySelector('.d2l-sidebar details');
   if (toc && window.matchMedia('(max-width: 60rem)').matches) {

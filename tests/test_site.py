@@ -660,3 +660,57 @@ def test_a_screenshot_of_chapter_1_is_not_blank(site, open_page, viewport):
     colours = image.getcolors(maxcolors=1 << 20)
     assert len(colours) > 100  # text, the sidebar, highlighted code: not one flat colour
     assert max(ImageStat.Stat(image).stddev) > 20
+
+
+# ---- search ---------------------------------------------------------------------------------
+
+SEARCHES = {'synthetic': ('02_second.html', 'gram', '01_first.html#The-loss'),
+            'book': ('03_optimizers.html', 'Gram', '01_neural_style.html#Style-Loss')}
+
+
+def search_and_click(page, query, target):
+    """Type ``query`` in the search box; the results list ``target``, and a click lands on it."""
+    page.fill('.d2l-search-box', query)
+    found = page.locator(f'.d2l-results a[href="{target}"]')
+    found.wait_for(timeout=15_000)
+    assert query.lower() in found.inner_text().lower()  # the heading or the snippet shows it
+    found.click()
+    anchor = target.split('#')[1]
+    page.wait_for_function(f'() => location.hash === "#{anchor}"')
+    assert page.evaluate('() => location.pathname').endswith(target.split('#')[0])
+    top = page.locator(f'[id="{anchor}"]').evaluate('h => h.getBoundingClientRect().top')
+    assert -2 <= top < DESKTOP['height'] - 50  # the section is in view
+
+
+@in_browser
+def test_search_lists_a_section_of_another_chapter_and_lands_on_it(site, open_page):
+    folder, chapters = site
+    start, query, target = SEARCHES['synthetic' if chapters[0] == '01_first' else 'book']
+    page, errors = open_page(start)
+    search_and_click(page, query, target)
+    assert errors == []
+
+
+@in_browser
+def test_search_works_from_the_file_system(site, browser):
+    folder, chapters = site
+    start, query, target = SEARCHES['synthetic' if chapters[0] == '01_first' else 'book']
+    context = browser.new_context(viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        page.goto((folder / start).as_uri(), wait_until='load')
+        search_and_click(page, query, target)
+        page.fill('.d2l-search-box', 'zqxjv')  # no such word: one line says so
+        page.locator('.d2l-results .d2l-none').wait_for(timeout=5_000)
+    finally:
+        context.close()
+
+
+def test_the_search_index_holds_every_pages_sections(tmp_path):
+    from builder.search import sections
+    html = ('<nav><h2 id="Nav">Not the page</h2></nav><main><p>Before.</p>'
+            '<h1 id="Title">Title<a class="anchor-link" href="#Title">¶</a></h1><p>Intro.</p>'
+            '<h2 id="Gram">The Gram matrix</h2><p>Second moments.</p><script>var x;</script>'
+            '<h3>No id</h3><p>Still Gram.</p></main>')
+    assert sections(html) == [('', '', 'Before.'), ('Title', 'Title', 'Intro.'),
+                              ('Gram', 'The Gram matrix', 'Second moments. No id Still Gram.')]

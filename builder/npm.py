@@ -1,0 +1,65 @@
+"""Front-end packages from npm, fetched once into the cache and checked against their SHA-256,
+so that the site carries them and needs no CDN: reveal.js for the slides, minisearch for the
+search box. ``python -m builder.npm`` fetches them all (``make fetch`` runs it)."""
+import shutil
+import sys
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+from builder import BuildError
+from d2lstyle.weights import cache_dir, sha256
+
+# name: (npm spec, SHA-256 of its tarball, the files the site needs, what it is for)
+PACKAGES = {
+    'reveal.js': ('reveal.js@4.6.1',
+                  '4f4121ef2b8e7e9398bdecd7b3b6ce5e0ee3a2f5af221708eb6c4ce03bcae6be',
+                  ('LICENSE', 'dist/reveal.css', 'dist/reveal.js', 'dist/theme/white.css',
+                   'dist/theme/fonts/source-sans-pro', 'plugin/notes/notes.js'), 'the slides'),
+    'minisearch': ('minisearch@7.2.0',
+                   'cb3b8126a3ea65d6b387787294f0792b0ea4a40b70f8f37688066a5638e0218a',
+                   ('LICENSE.txt', 'dist/umd/index.js'), 'the search box'),
+}
+
+
+def npm_package(name):
+    """The folder in the cache that holds the files of the package ``name`` of PACKAGES,
+    unpacked from its tarball if its SHA-256 is the pinned one; fetched with npm pack once."""
+    spec, digest, files, purpose = PACKAGES[name]
+    folder = cache_dir() / spec.replace('@', '-')
+    if all((folder / name).exists() for name in files):
+        return folder
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            done = subprocess.run(['npm', 'pack', spec, '--silent', '--pack-destination', tmp],
+                                  capture_output=True, text=True, timeout=300)
+        except FileNotFoundError:
+            raise BuildError(f'npm not found: it fetches {spec} for {purpose} once; install '
+                             'Node.js and npm (apt-get install npm) and build again') from None
+        archives = list(Path(tmp).glob('*.tgz'))
+        if done.returncode or not archives:
+            raise BuildError(f'npm pack {spec} failed ({done.stderr.strip()[-300:]}); check '
+                             'the connection to the npm registry and build again')
+        found = sha256(archives[0])
+        if found != digest:
+            raise BuildError(f'{spec} from npm has SHA-256 {found}, not {digest}; refusing it')
+        with tarfile.open(archives[0]) as archive:
+            archive.extractall(tmp, filter='data')
+        part = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=f'.{folder.name}.'))
+        for name in files:
+            source, target = Path(tmp) / 'package' / name, part / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
+        if folder.exists():  # an older copy missing a file: replaced whole
+            shutil.rmtree(folder)
+        part.replace(folder)
+    return folder
+
+
+if __name__ == '__main__':
+    try:
+        for package in PACKAGES:
+            print(f'{PACKAGES[package][0]}: {npm_package(package)}')
+    except BuildError as err:
+        sys.exit(f'builder.npm: {err}')

@@ -1,0 +1,73 @@
+"""Search across the site: minisearch (npm, pinned and checked, builder.npm) in the reader's
+browser, over an index of every page's sections that the build writes as a script file, since
+a ``fetch`` of a JSON file fails from ``file://``. A section is a heading with an id (nbconvert
+gives chapters' headings theirs) and the text up to the next one; the site's script
+(``site/book.js``) loads both on the first use of the search box and ranks nothing itself."""
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+from builder import write_atomic
+from builder.npm import npm_package
+
+INDEX = '_static/search-index.js'  # in the site
+LIBRARY = '_static/minisearch.js'
+SECTION_CHARS = 3000  # of a section's text in the index: its start says what it is about
+BLOCKS = {'p', 'div', 'li', 'pre', 'td', 'th', 'br', 'h1', 'h2', 'h3', 'h4', 'table', 'tr'}
+
+
+class Sections(HTMLParser):
+    """The sections of a page's ``<main>``: [anchor, heading, text] from each ``<h1>`` to
+    ``<h3>`` that has an id, without the headings' ¶ links, scripts and styles; what comes
+    before the first is the page's own (anchor and heading '')."""
+
+    def __init__(self):
+        super().__init__()
+        self.found, self.heading, self.depth, self.skip = [['', '', '']], None, 0, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in BLOCKS:  # words of two blocks stay two words
+            self.handle_data(' ')
+        if tag == 'main':
+            self.depth += 1
+        elif tag in ('script', 'style') or 'anchor-link' in (attrs.get('class') or ''):
+            self.skip += 1
+        elif self.depth and tag in ('h1', 'h2', 'h3') and attrs.get('id'):
+            self.found.append([attrs['id'], '', ''])
+            self.heading = tag
+
+    def handle_endtag(self, tag):
+        if tag in BLOCKS:
+            self.handle_data(' ')
+        if tag == 'main':
+            self.depth -= 1
+        elif tag in ('script', 'style') or (tag == 'a' and self.skip):
+            self.skip = max(0, self.skip - 1)
+        elif tag == self.heading:
+            self.heading = None
+
+    def handle_data(self, data):
+        if not self.depth or self.skip:
+            return
+        self.found[-1][1 if self.heading else 2] += data
+
+
+def sections(html):
+    parser = Sections()
+    parser.feed(html)
+    return [(anchor, ' '.join(heading.split()), ' '.join(text.split())[:SECTION_CHARS])
+            for anchor, heading, text in parser.found if anchor or text.strip()]
+
+
+def write_search(out, pages):
+    """The index of ``pages`` (file names in the site ``out``, with their titles) and the
+    library, into the site."""
+    documents = [{'id': f'{page}#{anchor}' if anchor else page, 'title': title,
+                  'heading': heading or title, 'text': text}
+                 for page, title in pages
+                 for anchor, heading, text in sections((Path(out) / page).read_text())]
+    write_atomic(Path(out) / INDEX, 'window.d2lSearchDocuments = '
+                 + json.dumps(documents, ensure_ascii=False, separators=(',', ':')) + ';\n')
+    shutil.copyfile(npm_package('minisearch') / 'dist' / 'umd' / 'index.js', Path(out) / LIBRARY)

@@ -1,6 +1,6 @@
 """Front-end packages from npm, fetched once into the cache and checked against their SHA-256,
 so that the site carries them and needs no CDN: reveal.js for the slides, minisearch for the
-search box. ``python -m builder.npm`` fetches them all (``make fetch`` runs it)."""
+search box, and axe-core for the tests' check of accessibility. ``python -m builder.npm`` fetches them all (``make fetch`` runs it)."""
 import shutil
 import sys
 import subprocess
@@ -20,6 +20,10 @@ PACKAGES = {
     'minisearch': ('minisearch@7.2.0',
                    'cb3b8126a3ea65d6b387787294f0792b0ea4a40b70f8f37688066a5638e0218a',
                    ('LICENSE.txt', 'dist/umd/index.js'), 'the search box'),
+    # not for the site: the tests run it over every page (tests/test_site.py)
+    'axe-core': ('axe-core@4.14.1',
+                 'e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745',
+                 ('LICENSE', 'axe.min.js'), 'the accessibility test'),
 }
 
 

@@ -4,6 +4,7 @@ a ``fetch`` of a JSON file fails from ``file://``. A section is a heading with a
 gives chapters' headings theirs) and the text up to the next one; the site's script
 (``site/book.js``) loads both on the first use of the search box and ranks nothing itself."""
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,22 +15,27 @@ from builder.npm import npm_package
 INDEX = '_static/search-index.js'  # in the site
 LIBRARY = '_static/minisearch.js'
 SECTION_CHARS = 3000  # of a section's text in the index: its start says what it is about
+TEX = re.compile(r'\$\$.+?\$\$|\$[^$\n]+\$', re.S)
 BLOCKS = {'p', 'div', 'li', 'pre', 'td', 'th', 'br', 'h1', 'h2', 'h3', 'h4', 'table', 'tr'}
 
 
 class Sections(HTMLParser):
     """The sections of a page's ``<main>``: [anchor, heading, text] from each ``<h1>`` to
-    ``<h3>`` that has an id, without the headings' ¶ links, scripts and styles; what comes
-    before the first is the page's own (anchor and heading '')."""
+    ``<h3>`` that has an id, without the headings' ¶ links, scripts, styles and code cells
+    (the prose says what a section is about; code would match every section that calls a
+    name); what comes before the first is the page's own (anchor and heading '')."""
 
     def __init__(self):
         super().__init__()
         self.found, self.heading, self.depth, self.skip = [['', '', '']], None, 0, 0
+        self.code = 0  # the depth of <div> inside a code cell: its code and outputs are skipped
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag in BLOCKS:  # words of two blocks stay two words
             self.handle_data(' ')
+        if tag == 'div' and (self.code or 'jp-CodeCell' in (attrs.get('class') or '')):
+            self.code += 1
         if tag == 'main':
             self.depth += 1
         elif tag in ('script', 'style') or 'anchor-link' in (attrs.get('class') or ''):
@@ -41,6 +47,8 @@ class Sections(HTMLParser):
     def handle_endtag(self, tag):
         if tag in BLOCKS:
             self.handle_data(' ')
+        if tag == 'div' and self.code:
+            self.code -= 1
         if tag == 'main':
             self.depth -= 1
         elif tag in ('script', 'style') or (tag == 'a' and self.skip):
@@ -49,7 +57,7 @@ class Sections(HTMLParser):
             self.heading = None
 
     def handle_data(self, data):
-        if not self.depth or self.skip:
+        if not self.depth or self.skip or self.code:
             return
         self.found[-1][1 if self.heading else 2] += data
 
@@ -57,8 +65,14 @@ class Sections(HTMLParser):
 def sections(html):
     parser = Sections()
     parser.feed(html)
-    return [(anchor, ' '.join(heading.split()), ' '.join(text.split())[:SECTION_CHARS])
+    return [(anchor, ' '.join(heading.split()), words(text))
             for anchor, heading, text in parser.found if anchor or text.strip()]
+
+
+def words(text):
+    """A section's text as the index keeps it: its formulas' TeX left out (it would show
+    as such in a snippet), the rest's first SECTION_CHARS characters."""
+    return ' '.join(TEX.sub(' ', text).split())[:SECTION_CHARS]
 
 
 def write_search(out, pages):

@@ -96,8 +96,8 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
             write_atomic(out / suffixed(path.stem, '.ipynb', framework),
                          notebook_bytes(path, solutions, framework))
     first = [run for run in runs if run.framework == FRAMEWORKS[0]]
-    render_index(contents, out, credits, first)
-    render_gallery(first, contents, out)
+    shown = render_gallery(first, contents, out)
+    render_index(contents, out, credits, first, shown)
     if contents.guide:
         write_atomic(out / GUIDE_PAGE, page(f"User's guide - {book.title}",
                                             markdown2html_mistune(guide.read_text()), contents))
@@ -277,10 +277,10 @@ def page(title, content, contents):
             f'<script src="_static/book.js"></script></body></html>')
 
 
-def render_index(contents, out, credits, runs=()):
-    """The front page (the title, course and authors, the preface, then each chapter with its
-    summary and a thumbnail of its result), and the credits page when the file ``credits``
-    exists."""
+def render_index(contents, out, credits, runs=(), shown=()):
+    """The front page (the title, course and authors, a first screen of the book's results
+    from ``shown``, the gallery's images, the preface, then each chapter with its summary and a
+    thumbnail of its result), and the credits page when the file ``credits`` exists."""
     has_credits, book = credits.exists(), contents.book
     executed = {run.path.stem: run.nb for run in runs}
     chapters = contents.root / CHAPTERS
@@ -294,22 +294,63 @@ def render_index(contents, out, credits, runs=()):
                  'the site for a course.</p>') + extra
     mxnet, pytorch = (link(book_zip_name(f), f'the notebooks for {LABELS[f]}', download='')
                       for f in FRAMEWORKS)
-    downloads = (f'<p>Run the chapters yourself: download {mxnet} or {pytorch}, each with the '
+    downloads = (f'<p id="downloads">Run the chapters yourself: download {mxnet} or {pytorch}, each with the '
                  'helper package, the images and the pinned dependencies; its README says how '
                  'to set up Python (3.10 or 3.11 for MXNet, 3.11 to 3.13 for PyTorch) and '
                  'Jupyter. Every chapter page shows its code in the framework you choose '
                  'there. See also the <a href="gallery.html">gallery of results</a>.</p>')
     preface = chapters / PREFACE
-    intro = markdown2html_mistune(preface.read_text()) if preface.exists() else ''
+    lead, rest = split_lead(preface.read_text() if preface.exists() else '')
     byline = ''.join(f'<p class="d2l-byline">{html.escape(line)}</p>' for line in book.byline)
     write_atomic(Path(out) / 'index.html',
-                 page(book.title, f'<h1>{html.escape(book.title)}</h1>{byline}{intro}'
+                 page(book.title, f'<h1>{html.escape(book.title)}</h1>{byline}'
+                      f'{first_screen(contents, shown, lead)}{markdown2html_mistune(rest)}'
                       f'<h2>Chapters</h2><ul class="d2l-chapters">{items}</ul>{downloads}{extra}',
                       contents))
     if has_credits:
         write_atomic(Path(out) / 'credits.html',
                      page(f'Credits - {book.title}', markdown2html_mistune(credits.read_text()),
                           contents))
+
+
+def split_lead(preface):
+    """(the preface's first sentence, the rest): the first says what the book teaches, on
+    the first screen."""
+    blocks = preface.strip().split('\n\n')
+    heading = [b for b in blocks[:1] if b.startswith('#')]
+    body = '\n\n'.join(blocks[len(heading):])
+    lead, _, rest = body.partition('. ')
+    if not rest:
+        return body, '\n\n'.join(heading)
+    return lead + '.', '\n\n'.join(heading + [rest])
+
+
+def first_screen(contents, shown, lead):
+    """What a reader sees before scrolling: the first chapter's result as the gallery shows
+    it (its photograph, its painting and the picture made of them), the sentence that says
+    what the book teaches, three ways in, and the next chapters' results."""
+    if not shown:
+        return markdown2html_mistune(lead)
+    first = shown[0]
+    ways = [link(f'{contents.pages[0][0]}.html', 'Read chapter 1', class_='d2l-way')]
+    ways.append(link('#downloads', 'Download the notebooks', class_='d2l-way'))
+    if contents.guide:
+        ways.append(link(GUIDE_PAGE, 'Stylize your own photo', class_='d2l-way'))
+    others = {}  # the first image of each later chapter
+    for chapter, file, alt, href in shown:
+        if chapter != first[0]:
+            others.setdefault(chapter, (file, alt, href))
+    strip = ''.join(f'<li>{link(href, image(file, alt))}</li>'
+                    for file, alt, href in list(others.values())[:3])
+    return (f'<section class="d2l-first" aria-label="What the book makes">'
+            f'{link(first[3], image(first[1], first[2]))}'
+            f'<div class="d2l-lead">{markdown2html_mistune(lead)}'
+            f'<p class="d2l-ways">{" ".join(ways)}</p></div>'
+            f'{f"<ul class=d2l-more>{strip}</ul>" if strip else ""}</section>')
+
+
+def image(file, alt):
+    return f'<img src="{file}" alt="{html.escape(alt)}">'
 
 
 def chapter_card(number, name, title, path, nb, out):
@@ -344,11 +385,13 @@ def thumbnail(nb, name, out, width=THUMB_WIDTH):
 # ---- the gallery --------------------------------------------------------------------------
 
 def images_of(cell):
-    """(mime type, bytes) of each image a code cell displayed."""
+    """(mime type, bytes, its words or None) of each image a code cell displayed; the words
+    are those d2lstyle.plot gives a figure."""
     for output in cell.get('outputs', []):
         for mime in IMAGE_TYPES:
             if mime in output.get('data', {}):
-                yield mime, base64.b64decode(output['data'][mime])
+                alt = output.get('metadata', {}).get(mime, {}).get('alt')
+                yield mime, base64.b64decode(output['data'][mime]), alt
 
 
 def gallery_images(nb):
@@ -364,18 +407,21 @@ def gallery_images(nb):
 
 
 def render_gallery(runs, contents, out):
-    """gallery.html: the images as files under gallery/, each linking to its cell."""
+    """gallery.html: the images as files under gallery/, each linking to its cell; (chapter,
+    file, alt text, link) of each."""
     titles = dict(contents.pages)
-    figures = []
+    figures, shown = [], []
     for run in runs:
         name = run.path.stem
-        for n, (cell, mime, data) in enumerate(gallery_images(run.nb), 1):
+        for n, (cell, mime, data, alt) in enumerate(gallery_images(run.nb), 1):
             file = f'gallery/{name}-{n}.{IMAGE_TYPES[mime]}'
             write_atomic(Path(out) / file, data)
             anchor = f'#cell-id={cell.id}' if cell.get('id') else ''
             title = html.escape(titles.get(name, name))
+            words = alt or f'A result of {titles.get(name, name)}'
+            shown.append((name, file, words, f'{name}.html{anchor}'))
             figures.append(f'<li><figure><a href="{name}.html{anchor}"><img src="{file}" '
-                           f'alt="A result of {title}" loading="lazy"></a>'
+                           f'alt="{html.escape(words)}" loading="lazy"></a>'
                            f'<figcaption>{link(name + ".html" + anchor, title)}</figcaption>'
                            f'</figure></li>')
     content = (f'<h1>Gallery</h1><p>Results of the chapters, as this build computed them. '
@@ -383,6 +429,7 @@ def render_gallery(runs, contents, out):
                f'<ul class="d2l-gallery">{"".join(figures)}</ul>')
     write_atomic(Path(out) / 'gallery.html',
                  page(f'Gallery - {contents.book.title}', content, contents))
+    return shown
 
 
 # ---- the download -------------------------------------------------------------------------

@@ -17,6 +17,43 @@ def _in_notebook():
     return get_ipython() is not None
 
 
+def describe(fig):
+    """A figure in words, for the text that stands in for it (a page's alt text): its title
+    and each panel's title, or what its axes show."""
+    parts = [fig._suptitle.get_text()] if getattr(fig, '_suptitle', None) else []
+    for ax in fig.axes:
+        title = ax.get_title() or ax.get_title('left')
+        axes = ' against '.join(label for label in (ax.get_ylabel(), ax.get_xlabel()) if label)
+        part = f'{title} ({axes})' if title and axes else title or axes
+        if part:
+            parts.append(' '.join(part.split()))
+    return 'Figure: ' + '; '.join(parts) if parts else 'A figure drawn by the code above'
+
+
+def describe_figures():
+    """Give every figure the notebook shows its description (``describe``) as the metadata
+    ``alt`` of its PNG, which the course site's pages write as the image's alt text."""
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+    png = get_ipython().display_formatter.formatters['image/png']
+    try:
+        draw = png.lookup_by_type(Figure)
+    except KeyError:  # no inline backend: nothing shows figures as PNG
+        return
+    if getattr(draw, 'describes', False):
+        return
+
+    def drawn(fig):
+        data = draw(fig)
+        return (data, {'alt': describe(fig)}) if data else data
+    drawn.describes = True
+    png.for_type(Figure, drawn)
+
+
+if _in_notebook():
+    describe_figures()
+
+
 class Animator:
     """Loss curves and the current image, redrawn in the notebook while training runs.
 

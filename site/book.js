@@ -161,7 +161,8 @@
     }).then(function () {
       var search = new window.MiniSearch({
         fields: ['heading', 'text', 'title'], storeFields: ['title', 'heading', 'text'],
-        searchOptions: {prefix: true, fuzzy: 0.2, boost: {heading: 3, title: 1.5}}});
+        searchOptions: {prefix: true, boost: {heading: 3, title: 1.5},
+                        fuzzy: function (term) { return term.length > 5 ? 0.2 : false; }}});
       search.addAll(window.d2lSearchDocuments);
       return search;
     });
@@ -223,6 +224,14 @@
       event.preventDefault();
     });
   }
+
+  // A block that scrolls sideways (a wide table, a long line of code) takes the keyboard's
+  // focus, so that a reader without a mouse can scroll it too.
+  document.querySelectorAll('main pre, main table, .jp-OutputArea-output').forEach(function (block) {
+    if (block.scrollWidth > block.clientWidth + 1 && !block.hasAttribute('tabindex')) {
+      block.setAttribute('tabindex', '0');
+    }
+  });
 
   var toc = document.querySelector('.d2l-sidebar details');
   if (toc && window.matchMedia('(max-width: 60rem)').matches) {

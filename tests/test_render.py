@@ -58,3 +58,22 @@ def test_a_link_to_another_chapter_opens_its_page_on_the_site(book):
     assert 'href="07_under_the_hood.html#Reading-Images"' in page
     assert 'href="02_b.html"' in page
     assert 'href="data/02_b.ipynb"' in page  # not a chapter beside this one: left alone
+
+
+def test_a_figures_words_become_its_alt_text(book):
+    """d2lstyle.plot describes each figure a kernel shows (its panels' titles, else its axes)
+    in the PNG's metadata, and the page writes that as the image's alt text."""
+    from pathlib import Path
+    from nbclient import NotebookClient
+    code = ('%matplotlib inline\nimport numpy as np\nfrom matplotlib import pyplot as plt\n'
+            'from d2lstyle.plot import show_images\n'
+            'show_images([np.zeros((8, 8, 3), np.uint8)] * 2, ["content: Tübingen", "style: <waves>"])\n'
+            'fig, ax = plt.subplots(); ax.plot([1, 2]); ax.set_xlabel("step"); ax.set_ylabel("loss")')
+    path = notebook(book / 'chapters', '01_a', code)
+    nb = nbformat.read(path, as_version=4)
+    root = Path(__file__).resolve().parents[1]  # the real package, not the small book's
+    NotebookClient(nb, kernel_name='python3').execute(env={**__import__('os').environ,
+                                                          'PYTHONPATH': str(root)})
+    page = chapter_html(nb, path, 'A')
+    assert 'alt="Figure: content: Tübingen; style: &lt;waves&gt;"' in page
+    assert 'alt="Figure: loss against step"' in page

@@ -664,7 +664,7 @@ def test_a_screenshot_of_chapter_1_is_not_blank(site, open_page, viewport):
 
 # ---- search ---------------------------------------------------------------------------------
 
-SEARCHES = {'synthetic': ('02_second.html', 'gram', '01_first.html#The-loss'),
+SEARCHES = {'synthetic': ('02_second.html', 'speaker', '01_first.html#The-loss'),
             'book': ('03_optimizers.html', 'Gram', '01_neural_style.html#Style-Loss')}
 
 
@@ -714,3 +714,25 @@ def test_the_search_index_holds_every_pages_sections(tmp_path):
             '<h3>No id</h3><p>Still Gram.</p></main>')
     assert sections(html) == [('', '', 'Before.'), ('Title', 'Title', 'Intro.'),
                               ('Gram', 'The Gram matrix', 'Second moments. No id Still Gram.')]
+
+
+def test_the_search_index_leaves_out_code_cells_and_formulas():
+    from builder.search import sections
+    html = ('<main><h2 id="Loss">Loss</h2><p>The Gram matrix $G = XX^T$ of a layer, and</p>'
+            '$$L = \\sum_k G_k$$<div class="jp-Cell jp-CodeCell"><div><pre>def gram(x)</pre>'
+            '</div></div><p>after the code.</p></main>')
+    assert sections(html) == [('Loss', 'Loss', 'The Gram matrix of a layer, and after the code.')]
+
+
+@in_browser
+def test_on_a_phone_the_contents_fold_behind_a_button_and_figures_fit(site, open_page):
+    _, chapters = site
+    page, _ = open_page(f'{chapters[0]}.html', PHONE)
+    is_open = '() => document.querySelector(".d2l-sidebar details").open'
+    assert page.evaluate(is_open) is False and page.locator('.d2l-search-box').is_visible()
+    page.focus('.d2l-sidebar summary')
+    page.keyboard.press('Enter')  # from the keyboard, as with a click
+    assert page.evaluate(is_open) is True
+    rights = page.evaluate('() => [...document.querySelectorAll("main img")]'
+                           '.map(i => i.getBoundingClientRect().right)')
+    assert rights and max(rights) <= PHONE['width'], rights

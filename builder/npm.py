@@ -1,6 +1,8 @@
 """Front-end packages from npm, fetched once into the cache and checked against their SHA-256,
 so that the site carries them and needs no CDN: reveal.js for the slides, minisearch for the
-search box, and axe-core for the tests' check of accessibility. ``python -m builder.npm`` fetches them all (``make fetch`` runs it)."""
+search box, and axe-core for the tests' check of accessibility. ``python -m builder.npm``
+fetches them all (``make fetch`` runs it)."""
+import os
 import shutil
 import sys
 import subprocess
@@ -32,7 +34,7 @@ def npm_package(name):
     unpacked from its tarball if its SHA-256 is the pinned one; fetched with npm pack once."""
     spec, digest, files, purpose = PACKAGES[name]
     folder = cache_dir() / spec.replace('@', '-')
-    if all((folder / name).exists() for name in files):
+    if all((folder / file).exists() for file in files):
         return folder
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -51,8 +53,9 @@ def npm_package(name):
         with tarfile.open(archives[0]) as archive:
             archive.extractall(tmp, filter='data')
         part = Path(tempfile.mkdtemp(dir=cache_dir(), prefix=f'.{folder.name}.'))
-        for name in files:
-            source, target = Path(tmp) / 'package' / name, part / name
+        os.chmod(part, 0o755)  # mkdtemp's is private; the site carries the folder as it is
+        for file in files:
+            source, target = Path(tmp) / 'package' / file, part / file
             target.parent.mkdir(parents=True, exist_ok=True)
             (shutil.copytree if source.is_dir() else shutil.copyfile)(source, target)
         if folder.exists():  # an older copy missing a file: replaced whole

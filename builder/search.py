@@ -14,8 +14,8 @@ from builder.npm import npm_package
 
 INDEX = '_static/search-index.js'  # in the site
 LIBRARY = '_static/minisearch.js'
-SECTION_CHARS = 3000  # of a section's text in the index: its start says what it is about
-TEX = re.compile(r'\$\$.+?\$\$|\$[^$\n]+\$', re.S)
+SECTION_CHARS = 12000  # of a section's text in the index: all of a long one's prose
+TEX = re.compile(r'\$\$.+?\$\$|\$[^$]+\$', re.S)  # inline formulas may wrap a line
 BLOCKS = {'p', 'div', 'li', 'pre', 'td', 'th', 'br', 'h1', 'h2', 'h3', 'h4', 'table', 'tr'}
 
 

@@ -49,6 +49,7 @@ IMAGE_TYPES = {'image/png': 'png', 'image/jpeg': 'jpg'}
 PREFACE = 'preface.md'  # under chapters/: the front page's text, before the contents
 THUMB_WIDTH = 640  # pixels of a chapter's thumbnail on the front page
 GUIDE_PAGE = 'guide.html'  # the user's guide, docs/guide.md
+SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=[A-Z])')
 # in every page's sidebar, above the contents (which fold on a phone); book.js makes it work
 SEARCH_BOX = ('<div class="d2l-search" role="search"><input type="search" class="d2l-search-box" '
               'placeholder="Search the book" aria-label="Search the book" autocomplete="off">'
@@ -101,15 +102,23 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     if contents.guide:
         write_atomic(out / GUIDE_PAGE, page(f"User's guide - {book.title}",
                                             markdown2html_mistune(guide.read_text()), contents))
-    searched = [(f'{name}.html', title) for name, title in contents.pages
-                if (out / f'{name}.html').exists()]
-    searched += [(GUIDE_PAGE, "User's guide")] * contents.guide + [('gallery.html', 'Gallery')]
-    write_search(out, searched)
+    write_search(out, searched_pages(contents, out))
     chapters = [Path(root) / CHAPTERS / f'{name}.ipynb' for name in names]
     for framework in FRAMEWORKS:
         write_atomic(out / book_zip_name(framework),
                      book_zip(root, chapters, solutions, framework))
     return out / 'index.html'
+
+
+def searched_pages(contents, out):
+    """(file, title) of each page of the site that the search box searches: all but the
+    decks."""
+    pages = [('index.html', contents.book.title)]
+    pages += [(f'{name}.html', title) for name, title in contents.pages
+              if (Path(out) / f'{name}.html').exists()]
+    pages += [(GUIDE_PAGE, "User's guide")] if contents.guide else []
+    pages += [('gallery.html', 'Gallery')]
+    return pages + ([('credits.html', 'Credits')] if contents.credits else [])
 
 
 def by_chapter(runs):
@@ -318,35 +327,32 @@ def split_lead(preface):
     the first screen."""
     blocks = preface.strip().split('\n\n')
     heading = [b for b in blocks[:1] if b.startswith('#')]
-    body = '\n\n'.join(blocks[len(heading):])
-    lead, _, rest = body.partition('. ')
-    if not rest:
-        return body, '\n\n'.join(heading)
-    return lead + '.', '\n\n'.join(heading + [rest])
+    lead, *rest = SENTENCE_END.split('\n\n'.join(blocks[len(heading):]), maxsplit=1)
+    return lead, '\n\n'.join(heading + rest)
 
 
 def first_screen(contents, shown, lead):
     """What a reader sees before scrolling: the first chapter's result as the gallery shows
     it (its photograph, its painting and the picture made of them), the sentence that says
     what the book teaches, three ways in, and the next chapters' results."""
-    if not shown:
-        return markdown2html_mistune(lead)
-    first = shown[0]
-    ways = [link(f'{contents.pages[0][0]}.html', 'Read chapter 1', class_='d2l-way')]
-    ways.append(link('#downloads', 'Download the notebooks', class_='d2l-way'))
+    ways = [link(f'{contents.pages[0][0]}.html', 'Read chapter 1', class_='d2l-way'),
+            link('#downloads', 'Download the notebooks', class_='d2l-way')]
     if contents.guide:
         ways.append(link(GUIDE_PAGE, 'Stylize your own photo', class_='d2l-way'))
+    text = (f'<div class="d2l-lead">{markdown2html_mistune(lead)}'
+            f'<p class="d2l-ways">{" ".join(ways)}</p></div>')
+    if not shown:
+        return f'<section class="d2l-first" aria-label="Where to start">{text}</section>'
+    first = shown[0]
     others = {}  # the first image of each later chapter
     for chapter, file, alt, href in shown:
         if chapter != first[0]:
             others.setdefault(chapter, (file, alt, href))
     strip = ''.join(f'<li>{link(href, image(file, alt))}</li>'
                     for file, alt, href in list(others.values())[:3])
+    more = f'<ul class="d2l-more">{strip}</ul>' if strip else ''
     return (f'<section class="d2l-first" aria-label="What the book makes">'
-            f'{link(first[3], image(first[1], first[2]))}'
-            f'<div class="d2l-lead">{markdown2html_mistune(lead)}'
-            f'<p class="d2l-ways">{" ".join(ways)}</p></div>'
-            f'{f"<ul class=d2l-more>{strip}</ul>" if strip else ""}</section>')
+            f'{link(first[3], image(first[1], first[2]))}{text}{more}</section>')
 
 
 def image(file, alt):

@@ -42,6 +42,7 @@ def copy_reveal(out):
     target = Path(out) / REVEAL_DIR
     if not (target / 'dist' / 'reveal.js').exists():
         shutil.copytree(reveal_folder(), target, dirs_exist_ok=True)
+        target.chmod(0o755)  # a cache from an older build may hold it private
 
 
 def split_prose(text):

@@ -18,40 +18,47 @@ def _in_notebook():
 
 
 def describe(fig):
-    """A figure in words, for the text that stands in for it (a page's alt text): its title
-    and each panel's title, or what its axes show."""
-    parts = [fig._suptitle.get_text()] if getattr(fig, '_suptitle', None) else []
+    """A figure in words, for the text that stands in for it (a page's alt text): its label
+    where the code gave it one (``fig.set_label``), else its title and each panel's title or
+    what its axes show; None for a figure with no words."""
+    if fig.get_label():
+        return fig.get_label()
+    parts = [fig.get_suptitle()] if fig.get_suptitle() else []
     for ax in fig.axes:
         title = ax.get_title() or ax.get_title('left')
         axes = ' against '.join(label for label in (ax.get_ylabel(), ax.get_xlabel()) if label)
         part = f'{title} ({axes})' if title and axes else title or axes
         if part:
             parts.append(' '.join(part.split()))
-    return 'Figure: ' + '; '.join(parts) if parts else 'A figure drawn by the code above'
+    return 'Figure: ' + '; '.join(parts) if parts else None
 
 
-def describe_figures():
+def describe_figures(*_):
     """Give every figure the notebook shows its description (``describe``) as the metadata
-    ``alt`` of its PNG, which the course site's pages write as the image's alt text."""
+    ``alt`` of its PNG, which the course site's pages write as the image's alt text. Run
+    before every cell, since the inline backend registers its own drawing of figures late
+    (at the first figure) and again at each ``%matplotlib inline``."""
     from IPython import get_ipython
     from matplotlib.figure import Figure
     png = get_ipython().display_formatter.formatters['image/png']
     try:
         draw = png.lookup_by_type(Figure)
-    except KeyError:  # no inline backend: nothing shows figures as PNG
+    except KeyError:  # the inline backend is not active (yet)
         return
     if getattr(draw, 'describes', False):
         return
 
     def drawn(fig):
-        data = draw(fig)
-        return (data, {'alt': describe(fig)}) if data else data
+        data, words = draw(fig), describe(fig)
+        return (data, {'alt': words}) if data and words else data
     drawn.describes = True
     png.for_type(Figure, drawn)
 
 
 if _in_notebook():
     describe_figures()
+    from IPython import get_ipython
+    get_ipython().events.register('pre_run_cell', describe_figures)
 
 
 class Animator:
@@ -66,6 +73,8 @@ class Animator:
         self.start = time.time()
         self.fig, (self.ax_loss, self.ax_img) = plt.subplots(
             1, 2, figsize=figsize, gridspec_kw={'width_ratios': [1.1, 1]})
+        self.fig.set_label(f'Figure: the {", ".join(legend)} losses against the step, and the '
+                           'image as it was at the last step shown')  # its words (describe)
         self.live = _in_notebook()
         if not self.live:
             plt.close(self.fig)  # outside a notebook keep the numbers, draw nothing

@@ -161,11 +161,12 @@
     }).then(function () {
       var search = new window.MiniSearch({
         fields: ['heading', 'text', 'title'], storeFields: ['title', 'heading', 'text'],
-        searchOptions: {prefix: true, boost: {heading: 3, title: 1.5},
+        searchOptions: {prefix: true, combineWith: 'AND', boost: {heading: 3, title: 1.5},
                         fuzzy: function (term) { return term.length > 5 ? 0.2 : false; }}});
       search.addAll(window.d2lSearchDocuments);
       return search;
     });
+    engine.catch(function () { engine = null; });  // a failed load is tried again
     return engine;
   }
   function snippet(text, terms) {
@@ -215,7 +216,11 @@
         event.preventDefault();
       }
     });
+    document.addEventListener('click', function (event) {  // a click elsewhere closes the list
+      if (!event.target.closest('.d2l-search')) { results.hidden = true; }
+    });
     results.addEventListener('keydown', function (event) {  // the arrows move along the list
+      if (event.key === 'Escape') { results.hidden = true; box.focus(); return; }
       var links = Array.prototype.slice.call(results.querySelectorAll('a'));
       var here = links.indexOf(document.activeElement);
       var step = {ArrowDown: 1, ArrowUp: -1}[event.key];
@@ -227,7 +232,7 @@
 
   // A block that scrolls sideways (a wide table, a long line of code) takes the keyboard's
   // focus, so that a reader without a mouse can scroll it too.
-  document.querySelectorAll('main pre, main table, .jp-OutputArea-output').forEach(function (block) {
+  document.querySelectorAll('main pre, main table').forEach(function (block) {
     if (block.scrollWidth > block.clientWidth + 1 && !block.hasAttribute('tabindex')) {
       block.setAttribute('tabindex', '0');
     }

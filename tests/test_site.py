@@ -706,7 +706,7 @@ def test_search_works_from_the_file_system(site, browser):
         context.close()
 
 
-def test_the_search_index_holds_every_pages_sections(tmp_path):
+def test_the_search_index_holds_every_pages_sections():
     from builder.search import sections
     html = ('<nav><h2 id="Nav">Not the page</h2></nav><main><p>Before.</p>'
             '<h1 id="Title">Title<a class="anchor-link" href="#Title">¶</a></h1><p>Intro.</p>'
@@ -718,7 +718,7 @@ def test_the_search_index_holds_every_pages_sections(tmp_path):
 
 def test_the_search_index_leaves_out_code_cells_and_formulas():
     from builder.search import sections
-    html = ('<main><h2 id="Loss">Loss</h2><p>The Gram matrix $G = XX^T$ of a layer, and</p>'
+    html = ('<main><h2 id="Loss">Loss</h2><p>The Gram matrix $G =\nXX^T$ of a layer, and</p>'
             '$$L = \\sum_k G_k$$<div class="jp-Cell jp-CodeCell"><div><pre>def gram(x)</pre>'
             '</div></div><p>after the code.</p></main>')
     assert sections(html) == [('Loss', 'Loss', 'The Gram matrix of a layer, and after the code.')]
@@ -736,3 +736,54 @@ def test_on_a_phone_the_contents_fold_behind_a_button_and_figures_fit(site, open
     rights = page.evaluate('() => [...document.querySelectorAll("main img")]'
                            '.map(i => i.getBoundingClientRect().right)')
     assert rights and max(rights) <= PHONE['width'], rights
+
+
+# ---- accessibility --------------------------------------------------------------------------
+
+@in_browser
+def test_no_page_has_a_serious_accessibility_violation(site, open_page):
+    """axe-core (npm, pinned) over every page and deck: nothing of impact serious or critical."""
+    from builder.npm import npm_package
+    axe = (npm_package('axe-core') / 'axe.min.js').read_text()
+    found = {}
+    for name in pages_of(site):
+        page, _ = open_page(name)
+        page.add_script_tag(content=axe)
+        violations = page.evaluate('async () => (await axe.run(document, {resultTypes: '
+                                   '["violations"]})).violations.map(v => [v.id, v.impact, '
+                                   'v.nodes.length, v.nodes[0].target.join(" "), '
+                                   'v.nodes[0].failureSummary.slice(0, 300)])')
+        bad = [v for v in violations if v[1] in ('serious', 'critical')]
+        if bad:
+            found[name] = bad
+    assert found == {}
+
+
+# ---- the front page ---------------------------------------------------------------------------
+
+@in_browser
+def test_the_front_pages_first_screen_shows_the_runs_pictures_and_the_ways_in(site, open_page):
+    folder, chapters = site
+    page, errors = open_page('index.html', {'width': 1280, 'height': 720})
+    page.wait_for_function('() => [...document.querySelectorAll(".d2l-first img")]'
+                           '.every(i => i.complete)')
+    seen = page.evaluate('''() => [...document.querySelectorAll('main img')].filter(i => {
+        const r = i.getBoundingClientRect();
+        return i.naturalWidth > 0 && r.width > 40 && r.top >= 0 && r.bottom <= innerHeight;
+    }).map(i => i.getAttribute('src'))''')
+    gallery = [f'gallery/{p.name}' for p in (folder / 'gallery').glob('*-[0-9].*')]
+    wanted = min(3, len({src.split('-')[0] for src in gallery}))  # a chapter's first image each
+    assert len([src for src in seen if src in gallery]) >= wanted, seen
+    ways = page.evaluate('''() => [...document.querySelectorAll('.d2l-first a.d2l-way')]
+        .filter(a => a.getBoundingClientRect().bottom <= innerHeight)
+        .map(a => a.getAttribute('href'))''')
+    assert ways[:2] == [f'{chapters[0]}.html', '#downloads'], ways
+    assert errors == []
+
+
+def test_the_first_sentence_of_the_preface_leads_the_front_page():
+    from builder.site import split_lead
+    text = '## Preface\n\nThis book teaches it, e.g. by\nbuilding it. Then more.\n\nNext.'
+    assert split_lead(text) == ('This book teaches it, e.g. by\nbuilding it.',
+                                '## Preface\n\nThen more.\n\nNext.')
+    assert split_lead('One sentence only') == ('One sentence only', '')

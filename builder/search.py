@@ -29,6 +29,7 @@ class Sections(HTMLParser):
         super().__init__()
         self.found, self.heading, self.depth, self.skip = [['', '', '']], None, 0, 0
         self.code = 0  # the depth of <div> inside a code cell: its code and outputs are skipped
+        self.needs = False  # inside a chapter's note on what its notebook needs: not its topic
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -36,6 +37,8 @@ class Sections(HTMLParser):
             self.handle_data(' ')
         if tag == 'div' and (self.code or 'jp-CodeCell' in (attrs.get('class') or '')):
             self.code += 1
+        if tag == 'p' and 'd2l-needs' in (attrs.get('class') or ''):
+            self.needs = True
         if tag == 'main':
             self.depth += 1
         elif tag in ('script', 'style') or 'anchor-link' in (attrs.get('class') or ''):
@@ -49,6 +52,8 @@ class Sections(HTMLParser):
             self.handle_data(' ')
         if tag == 'div' and self.code:
             self.code -= 1
+        if tag == 'p':
+            self.needs = False
         if tag == 'main':
             self.depth -= 1
         elif tag in ('script', 'style') or (tag == 'a' and self.skip):
@@ -57,7 +62,7 @@ class Sections(HTMLParser):
             self.heading = None
 
     def handle_data(self, data):
-        if not self.depth or self.skip or self.code:
+        if not self.depth or self.skip or self.code or self.needs:
             return
         self.found[-1][1 if self.heading else 2] += data
 

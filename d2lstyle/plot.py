@@ -165,6 +165,10 @@ def draw_method(content_img, style_img, synth_img, content_name='conv4_4',
                 style_names=('conv1_1', 'conv2_1', 'conv3_1', 'conv4_1', 'conv5_1')):
     """The method as a diagram: three images, three copies of VGG-19, the losses."""
     fig, ax = plt.subplots(figsize=(12, 7))
+    fig.set_label(f'Figure: the method. The content, synthesized and style images each pass '
+                  f'through VGG-19; the content loss compares the features of {content_name}, '
+                  f'the style loss the Gram matrices of {", ".join(style_names)}, and the '
+                  'gradient flows back to the synthesized image.')  # its words (describe)
     ax.set_xlim(0, 12.6)
     ax.set_ylim(-0.5, 6.9)
     ax.axis('off')

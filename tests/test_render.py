@@ -77,3 +77,16 @@ def test_a_figures_words_become_its_alt_text(book):
     page = chapter_html(nb, path, 'A')
     assert 'alt="Figure: content: Tübingen; style: &lt;waves&gt;"' in page
     assert 'alt="Figure: loss against step"' in page
+
+
+def test_every_figure_of_chapter_1s_helpers_has_words():
+    from PIL import Image
+    from matplotlib import pyplot as plt
+    from d2lstyle.plot import Animator, describe, draw_method, show_images
+    img = Image.new('RGB', (64, 48))
+    figures = [draw_method(img, img, img), show_images([img], ['content']), Animator(3).fig]
+    words = [describe(fig) for fig in figures]
+    for fig in figures:
+        plt.close(fig)
+    assert words[0].startswith('Figure: the method.') and 'conv4_4' in words[0]
+    assert words[1] == 'Figure: content' and 'losses against the step' in words[2]

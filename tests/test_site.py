@@ -716,9 +716,10 @@ def test_the_search_index_holds_every_pages_sections():
                               ('Gram', 'The Gram matrix', 'Second moments. No id Still Gram.')]
 
 
-def test_the_search_index_leaves_out_code_cells_and_formulas():
+def test_the_search_index_leaves_out_code_cells_formulas_and_the_set_up_note():
     from builder.search import sections
-    html = ('<main><h2 id="Loss">Loss</h2><p>The Gram matrix $G =\nXX^T$ of a layer, and</p>'
+    html = ('<main><p class="d2l-needs">To run this chapter, get <a>the notebooks</a>.</p>'
+            '<h2 id="Loss">Loss</h2><p>The Gram matrix $G =\nXX^T$ of a layer, and</p>'
             '$$L = \\sum_k G_k$$<div class="jp-Cell jp-CodeCell"><div><pre>def gram(x)</pre>'
             '</div></div><p>after the code.</p></main>')
     assert sections(html) == [('Loss', 'Loss', 'The Gram matrix of a layer, and after the code.')]

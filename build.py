@@ -139,12 +139,11 @@ def build(args, root=ROOT):
                                     args.frameworks or FRAMEWORKS))
     rendering = time.monotonic()
     pages = pages_of(listed)
-    with signals.stop_at_once():  # again: nbclient left SIGTERM to its default, death
-        index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
-        if args.pdf:
-            titles = dict(pages)
-            render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs
-                        if r.framework == FRAMEWORKS[0]], book, profile, args.out)  # MXNet's
+    index = render(runs, args.out, pages, root, book, args.with_solutions, args.pdf)
+    if args.pdf:
+        titles = dict(pages)
+        render_pdf([(r.path.stem, titles[r.path.stem], r.nb, r.path) for r in runs
+                    if r.framework == FRAMEWORKS[0]], book, profile, args.out)  # MXNet's tab
     now = time.monotonic()
     print(summary(runs, now - rendering, now - start), flush=True)
     print(publishing(args.out, book))

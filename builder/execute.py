@@ -9,6 +9,7 @@ Each framework's tab of a chapter (builder.tabs) is a notebook of its own, run i
 import asyncio
 import hashlib
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -19,10 +20,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from builder import BUILD, IMG, ROOT, BuildError, stored_results, write_atomic
-from d2lstyle import signals
 from builder.notebooks import find_chapters, for_students
 from builder.package import package_files, saved_cells
 from builder.tabs import FRAMEWORKS, for_framework, frameworks_of
+from d2lstyle import signals
 
 # A full-profile chapter trains on a CPU for most of an hour, so allow two per notebook.
 DEFAULT_TIMEOUT = 7200
@@ -270,10 +271,11 @@ class Stops:
     whose kernels nbclient then shuts down, and the build stops as Ctrl-C stops it
     (signals.Stopped), their cache entries unwritten. nbclient installs handlers of its own
     while a kernel starts and resets them to the defaults when it ends: ``install`` again
-    after each."""
+    after each; ``remove`` gives back the handlers there were before."""
 
     def __init__(self, tasks):
         self.tasks, self.came = tasks, []
+        self.before = {number: signal.getsignal(number) for number in signals.STOPS}
 
     def install(self):
         loop = asyncio.get_running_loop()
@@ -286,8 +288,9 @@ class Stops:
             task.cancel()
 
     def remove(self):
-        for number in signals.STOPS:
+        for number, handler in self.before.items():
             asyncio.get_running_loop().remove_signal_handler(number)
+            signal.signal(number, handler)
 
 
 def label(run):

@@ -16,55 +16,50 @@ INDEX = '_static/search-index.js'  # in the site
 LIBRARY = '_static/minisearch.js'
 SECTION_CHARS = 12000  # of a section's text in the index: all of a long one's prose
 TEX = re.compile(r'\$\$.+?\$\$|\$[^$]+\$', re.S)  # inline formulas may wrap a line
+LEFT_OUT = ('anchor-link', 'jp-CodeCell', 'd2l-needs')  # classes of what the index leaves out
 BLOCKS = {'p', 'div', 'li', 'pre', 'td', 'th', 'br', 'h1', 'h2', 'h3', 'h4', 'table', 'tr'}
 
 
 class Sections(HTMLParser):
     """The sections of a page's ``<main>``: [anchor, heading, text] from each ``<h1>`` to
-    ``<h3>`` that has an id, without the headings' ¶ links, scripts, styles and code cells
-    (the prose says what a section is about; code would match every section that calls a
-    name); what comes before the first is the page's own (anchor and heading '')."""
+    ``<h3>`` that has an id; what comes before the first is the page's own (anchor and
+    heading ''). Left out: scripts, styles, the headings' ¶ links, code cells (the prose says
+    what a section is about; code would match every section that calls a name) and a
+    chapter's note on what its notebook needs."""
 
     def __init__(self):
         super().__init__()
-        self.found, self.heading, self.depth, self.skip = [['', '', '']], None, 0, 0
-        self.code = 0  # the depth of <div> inside a code cell: its code and outputs are skipped
-        self.needs = False  # inside a chapter's note on what its notebook needs: not its topic
+        self.found, self.heading, self.main = [['', '', '']], None, 0
+        self.skipped = None  # [tag, how deep in it] of the element being left out
 
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
+        classes = dict(attrs).get('class') or ''
         if tag in BLOCKS:  # words of two blocks stay two words
             self.handle_data(' ')
-        if tag == 'div' and (self.code or 'jp-CodeCell' in (attrs.get('class') or '')):
-            self.code += 1
-        if tag == 'p' and 'd2l-needs' in (attrs.get('class') or ''):
-            self.needs = True
-        if tag == 'main':
-            self.depth += 1
-        elif tag in ('script', 'style') or 'anchor-link' in (attrs.get('class') or ''):
-            self.skip += 1
-        elif self.depth and tag in ('h1', 'h2', 'h3') and attrs.get('id'):
-            self.found.append([attrs['id'], '', ''])
+        if self.skipped:
+            self.skipped[1] += tag == self.skipped[0]
+        elif tag in ('script', 'style') or any(c in classes for c in LEFT_OUT):
+            self.skipped = [tag, 1]
+        elif tag == 'main':
+            self.main += 1
+        elif self.main and tag in ('h1', 'h2', 'h3') and dict(attrs).get('id'):
+            self.found.append([dict(attrs)['id'], '', ''])
             self.heading = tag
 
     def handle_endtag(self, tag):
         if tag in BLOCKS:
             self.handle_data(' ')
-        if tag == 'div' and self.code:
-            self.code -= 1
-        if tag == 'p':
-            self.needs = False
-        if tag == 'main':
-            self.depth -= 1
-        elif tag in ('script', 'style') or (tag == 'a' and self.skip):
-            self.skip = max(0, self.skip - 1)
+        if self.skipped:
+            self.skipped[1] -= tag == self.skipped[0]
+            self.skipped = self.skipped if self.skipped[1] else None
+        elif tag == 'main':
+            self.main -= 1
         elif tag == self.heading:
             self.heading = None
 
     def handle_data(self, data):
-        if not self.depth or self.skip or self.code or self.needs:
-            return
-        self.found[-1][1 if self.heading else 2] += data
+        if self.main and not self.skipped:
+            self.found[-1][1 if self.heading else 2] += data
 
 
 def sections(html):

@@ -219,7 +219,8 @@ def sidebar(contents, current=None):
     items = ''.join(f'<li>{item}</li>' for item in extra)
     home = logo(contents) + html.escape(contents.book.title)
     return (f'<nav class="d2l-sidebar" aria-label="Book">{link("index.html", home, class_="d2l-home")}'
-            f'{SEARCH_BOX}<details open><summary>Contents</summary><ol class="d2l-toc">{chapters}</ol>'
+            f'{SEARCH_BOX}<details open><summary>Contents</summary>'
+            f'<ol class="d2l-toc">{chapters}</ol>'
             f'<ul class="d2l-extra">{items}</ul></details></nav>')
 
 
@@ -303,8 +304,8 @@ def render_index(contents, out, credits, runs=(), shown=()):
                  'the site for a course.</p>') + extra
     mxnet, pytorch = (link(book_zip_name(f), f'the notebooks for {LABELS[f]}', download='')
                       for f in FRAMEWORKS)
-    downloads = (f'<p id="downloads">Run the chapters yourself: download {mxnet} or {pytorch}, each with the '
-                 'helper package, the images and the pinned dependencies; its README says how '
+    downloads = (f'<p id="downloads">Run the chapters yourself: download {mxnet} or {pytorch}, '
+                 'each with the helper package, the images and the pinned dependencies; its README says how '
                  'to set up Python (3.10 or 3.11 for MXNet, 3.11 to 3.13 for PyTorch) and '
                  'Jupyter. Every chapter page shows its code in the framework you choose '
                  'there. See also the <a href="gallery.html">gallery of results</a>.</p>')

@@ -36,6 +36,8 @@ def _number(kind, test, what):
     return parse
 
 
+DEVICE_HELP = "where to run (default: cpu; gpu needs MXNet's CUDA build)"
+
 positive_int = _number(int, lambda v: v > 0, 'a positive whole number')
 positive = _number(float, lambda v: v > 0, 'positive')
 non_negative = _number(float, lambda v: v >= 0, 'zero or positive')
@@ -87,9 +89,6 @@ def make_parser():
     return parser
 
 
-DEVICE_HELP = "where to run (default: cpu; gpu needs MXNet's CUDA build)"
-
-
 def add_weight_options(parser, content=None):
     for name in ('content', 'style', 'tv'):
         default = content if name == 'content' else None
@@ -108,7 +107,8 @@ def add_train_parser(commands):
     t.add_argument('--iterations', type=positive_int, default=1000, help='steps (default: 1000)')
     t.add_argument('--batch-size', type=positive_int, default=4,
                    help='crops per step, split over --devices (default: 4)')
-    t.add_argument('--crop', type=positive_int, default=128, help='training crops, pixels square (default: 128)')
+    t.add_argument('--crop', type=positive_int, default=128,
+                   help='training crops, pixels square (default: 128)')
     t.add_argument('--width', type=positive_int, default=16,
                    help="channels of the network's first layer (Johnson et al.: 32)")
     t.add_argument('--norm', choices=['instance', 'batch'], default='instance',
@@ -121,7 +121,8 @@ def add_train_parser(commands):
                    help='layers and loss weights (chapter 4; default: d2l)')
     # A network starts from nothing, not from the photograph: it needs more content (chapter 5).
     add_weight_options(t, content=4.0)
-    t.add_argument('--lr', type=positive, default=1e-3, help="Adam's learning rate (default: 0.001)")
+    t.add_argument('--lr', type=positive, default=1e-3,
+                   help="Adam's learning rate (default: 0.001)")
     t.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
     t.add_argument('--devices', type=positive_int, default=1,
                    help='train data-parallel on this many devices (split_and_load)')

@@ -105,9 +105,8 @@ def write_video(path, frames, fps, partial=None):
     """Write RGB frames as a video at ``fps``, atomically: an interrupted run leaves the old
     file or none, never half a clip; with ``partial``, a path, the frames written before an
     interruption are kept there as a shorter clip, their number in the interruption's
-    ``kept_frames``. OpenCV reports no failed write (a full
-    disk): the file is read back, and one that lacks frames is an OSError. Returns the
-    number of frames written."""
+    ``kept_frames``. OpenCV reports no failed write (a full disk): the file is read back, and
+    one that lacks frames is an OSError. Returns the number of frames written."""
     path = Path(path)
     check_video_output(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -216,3 +216,20 @@ def test_a_failure_among_jobs_stops_the_others_and_keeps_what_finished(book):
     assert '02_bad.ipynb failed in code cell 1' in str(exit_.value.code)
     cache = book / '_build' / 'executed' / 'quick'
     assert sorted(p.name for p in cache.iterdir()) == ['01_ok.ipynb']
+
+
+def test_executing_gives_the_signal_handlers_back_as_it_found_them(book):
+    """nbclient resets SIGINT and SIGTERM to their defaults as a kernel ends; the build's own
+    handlers (Stops) must leave those of its caller in place, so that a signal while the site
+    renders still stops the build cleanly."""
+    import asyncio
+    import signal
+    from builder.execute import execute_many
+    from d2lstyle import signals
+    path = notebook(book / 'chapters', '01_a', 'print(1)')
+
+    def mine(number, frame):
+        pass
+    with signals.handlers(mine, signals.STOPS):
+        asyncio.run(execute_many([path], 'quick', None, 60, book))
+        assert [signal.getsignal(n) for n in signals.STOPS] == [mine] * len(signals.STOPS)

@@ -32,9 +32,9 @@ RECIPE = (((300, 200), 500), ((1200, 800), 300))  # (width, height), steps of ea
 def transform_seconds(model, repeats, ctx=None):
     import mxnet as mx
     from d2lstyle import mxnet as d2l
-    from d2lstyle import transfer
+    from d2lstyle import runtime, transfer
     ctx = ctx or mx.cpu()
-    stylize_photo = transfer.load(model, ctx)  # chapter 5's stylize_photo with the network
+    stylize_photo = transfer.load(runtime.framework('mxnet'), model, ctx)  # chapter 5's stylize_photo with the network
     photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
     stylize_photo(photo)
     return seconds(lambda: stylize_photo(photo), repeats)
@@ -63,7 +63,7 @@ def main(argv=None):
     transform = statistics.median(transform_times)
     stages = optimisation_seconds(args.steps)
     slow = sum(s['steps'] * s['seconds_per_step'] for s in stages)
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'model': args.model,
+    report = {**runtime.measured_on(runtime.framework('mxnet')), 'model': args.model,
               'transform_1200x800_seconds': transform, 'transform_timed': transform_times,
               'optimisation_stages': stages, 'optimisation_seconds': slow,
               'ratio': slow / transform}

@@ -96,7 +96,7 @@ def main(argv=None):
     sys.path.insert(0, str(ROOT))
     from d2lstyle import memory, runtime
     from d2lstyle.atomic import write_json
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'runs': [], 'fits': {}}
+    report = {**runtime.measured_on(runtime.framework('mxnet')), 'runs': [], 'fits': {}}
     with tempfile.TemporaryDirectory() as tmp:
         for runs in (stylize_runs(sizes, Path(tmp)), transform_runs(sizes, Path(tmp)),
                      train_runs(crops, Path(tmp))):

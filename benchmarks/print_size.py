@@ -56,7 +56,7 @@ def main(argv=None):
     save_image(img.crop((left, top, left + CROP[0], top + CROP[1])),
                args.out / 'print_size_crop.png')
     save_image(img.resize((1200, round(1200 * img.height / img.width))), args.out / 'print_size.jpg')
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(),
+    report = {**runtime.measured_on(runtime.framework('mxnet')),
               'size': list(img.size), 'process_seconds': wall,
               'conditions': args.conditions,
               'peak_gb': int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9,

@@ -37,8 +37,8 @@ FOLDER = ROOT / 'benchmarks' / 'shipped_models'
 def network(model, photo, shape):
     """The model's picture of photo at shape and the seconds of its one pass."""
     import mxnet as mx
-    from d2lstyle import transfer
-    stylize = transfer.load(model, mx.cpu())
+    from d2lstyle import runtime, transfer
+    stylize = transfer.load(runtime.framework('mxnet'), model, mx.cpu())
     stylize(photo.resize(shape))  # the first call at this size builds the graph
     start = time.perf_counter()
     out = stylize(photo.resize(shape))
@@ -89,7 +89,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from d2lstyle import runtime
     FOLDER.mkdir(exist_ok=True)
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'size': args.size,
+    report = {**runtime.measured_on(runtime.framework('mxnet')), 'size': args.size,
               'models': {}}
     for name in args.models:
         report['models'][name] = measure(name, PAINTINGS[name], args.size)

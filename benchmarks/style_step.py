@@ -244,7 +244,7 @@ def main(argv=None):
         results += found
         print(table(results, peak), flush=True)
     from d2lstyle import runtime
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(),
+    report = {**runtime.measured_on(runtime.framework('mxnet')),
               'flops': 'convolutions and Gram products, forward and backward to the input',
               'gemm_gflops': gemm, 'peak_gflops': peak, 'results': results}
     write_json(args.out, report)

@@ -287,11 +287,12 @@ def main(argv=None):
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     from d2lstyle import runtime
-    report = {'machine': runtime.machine(), 'versions': runtime.versions(), 'size': args.size,
+    mxnet = runtime.framework('mxnet')
+    report = {**runtime.measured_on(mxnet), 'size': args.size,
               'tolerance': TOLERANCE, 'pairs': []}
     if args.append:
         report = json.loads(args.out.read_text())
-        if report['machine'] != runtime.machine() or report['size'] != args.size:
+        if report['machine'] != runtime.machine(mxnet) or report['size'] != args.size:
             raise SystemExit(f"--append: {args.out} was measured on {report['machine']} at "
                              f"{report['size']} pixels; run the whole benchmark here instead")
     if args.steps_only:

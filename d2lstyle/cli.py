@@ -5,8 +5,10 @@
     d2lstyle transform --model MODEL IN OUT             stylize a photograph or a video
                                                         (chapters 5 and 6) with one
 
-This module parses the options, checks them and dispatches to ``stylize`` or ``transfer``;
-nothing imports it. The checks run before MXNet is imported, so a bad input is a one-line
+Each command runs the book's code of either framework (``--framework mxnet`` or ``pytorch``,
+``frameworks``) with the same options, plans and records. This module parses the options,
+checks them and dispatches to ``stylize`` or ``transfer``; nothing imports it. The checks run
+before the framework is imported, so a bad input is a one-line
 error and exit code 2 at once, a folder that cannot take the output included. A diverging run
 stops and keeps its last good image (exit 1). Ctrl-C, SIGTERM and SIGHUP save the current image
 and the record (exit 130, 143 and 129; ``signals``). Files are written atomically; where the
@@ -18,7 +20,7 @@ import math
 import sys
 from pathlib import Path
 
-from . import D2lStyleError, clips, presets, signals
+from . import D2lStyleError, clips, frameworks, presets, signals
 from .atomic import check_writable
 from .images import MIN_SIDE, SUFFIXES
 from .weights import BACKBONES
@@ -36,7 +38,11 @@ def _number(kind, test, what):
     return parse
 
 
-DEVICE_HELP = "where to run (default: cpu; gpu needs MXNet's CUDA build)"
+DEVICE_HELP = ("where to run (default: cpu; gpu needs PyTorch's CUDA build, or MXNet's on "
+               'Python 3.10/3.11)')
+FRAMEWORK_HELP = ("the book's code to run: mxnet (its first tab; Python 3.10/3.11) or pytorch "
+                  '(any current Python; the way to a GPU). Default: MXNet where it runs here, '
+                  'else PyTorch')
 
 positive_int = _number(int, lambda v: v > 0, 'a positive whole number')
 positive = _number(float, lambda v: v > 0, 'positive')
@@ -78,7 +84,7 @@ def make_parser():
     s.add_argument('--original-colors', action='store_true',
                    help="keep the content's colours, transfer only luminance")
     s.add_argument('--backbone', choices=BACKBONES, help="default: the preset's")
-    s.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
+    add_device_options(s)
     s.add_argument('--seed', type=int, default=0,
                    help='seed of the random numbers, such as the noise of --init noise '
                         '(default: 0)')
@@ -94,6 +100,11 @@ def add_weight_options(parser, content=None):
         default = content if name == 'content' else None
         parser.add_argument(f'--{name}-weight', type=non_negative, default=default,
                             help=f'default: {default}' if default else "default: the preset's")
+
+
+def add_device_options(parser):
+    parser.add_argument('--framework', choices=frameworks.NAMES, help=FRAMEWORK_HELP)
+    parser.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
 
 
 def add_train_parser(commands):
@@ -123,9 +134,10 @@ def add_train_parser(commands):
     add_weight_options(t, content=4.0)
     t.add_argument('--lr', type=positive, default=1e-3,
                    help="Adam's learning rate (default: 0.001)")
-    t.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
+    add_device_options(t)
     t.add_argument('--devices', type=positive_int, default=1,
-                   help='train data-parallel on this many devices (split_and_load)')
+                   help='train data-parallel on this many devices (MXNet: split_and_load; '
+                        'PyTorch trains on one)')
     t.add_argument('--save-every', type=positive_int, default=100, metavar='N',
                    help='checkpoint every N iterations (default: 100)')
     t.add_argument('--seed', type=int, default=0,
@@ -145,7 +157,7 @@ def add_transform_parser(commands):
                    help='a video: mix each frame with the previous result carried along the '
                         'optical flow, this much of it, against flicker (chapter 6; default: '
                         '0.5; 0: none)')
-    x.add_argument('--device', choices=['cpu', 'gpu'], default='cpu', help=DEVICE_HELP)
+    add_device_options(x)
 
 
 def check_output(output, inputs):
@@ -216,6 +228,9 @@ def check_stylize(args):
         raise D2lStyleError(f'--preset {args.preset} names layers of '
                             f'{", ".join(preset.backbones)} only, not of {args.backbone}; '
                             'leave out --backbone or choose another preset')
+    if args.framework == 'pytorch' and (args.backbone or preset.backbones[0]) == 'model_zoo':
+        raise D2lStyleError("--backbone model_zoo is MXNet's own VGG19 (gluoncv): use "
+                            '--framework mxnet, or --backbone vgg19')
 
 
 def real_path(path):
@@ -247,7 +262,9 @@ def main(argv=None):
 
 def checked(args, argv):
     """The command of ``args``, to call, once its options passed their checks. The commands'
-    modules import MXNet (seconds): only after the cheap checks."""
+    modules import the framework (seconds): only after the cheap checks."""
+    args.framework = args.framework or frameworks.default()
+    frameworks.require(args.framework)
     if args.command == 'stylize':
         check_stylize(args)
         from .stylize import stylize

@@ -81,3 +81,113 @@ def read_network(prefix):
     order = [n['name'] for n in nodes if n['op'] == 'null' and n['name'] in arrays]
     return [(name, arrays[name]) for name in order], [(n['op'], n.get('attrs', {}))
                                                      for n in nodes if n['op'] != 'null']
+
+
+def _write_array(f, array):
+    """One dense float32 NDArray as NDArray::Save writes it (format 2, saved from the CPU)."""
+    array = np.ascontiguousarray(array, dtype=np.float32)
+    f.write(struct.pack('<IiI', ARRAY_MAGICS[0], 0, array.ndim))
+    f.write(struct.pack(f'<{array.ndim}q', *array.shape))
+    f.write(struct.pack('<iii', 1, 0, 0))  # cpu(0), float32
+    f.write(array.tobytes())
+
+
+def write_params(path, arrays):
+    """An MXNet .params file of ``arrays``, [(name, numpy array)] with export's 'arg:' or
+    'aux:' names, that MXNet's load and ``read_params`` read."""
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<QQQ', LIST_MAGIC, 0, len(arrays)))
+        for _, array in arrays:
+            _write_array(f, array)
+        f.write(struct.pack('<Q', len(arrays)))
+        for name, _ in arrays:
+            f.write(struct.pack('<Q', len(name.encode())) + name.encode())
+
+
+class _Graph:
+    """MXNet's JSON graph of a network, built node by node as Gluon's export writes it."""
+
+    def __init__(self):
+        self.nodes, self.outputs, self.count = [], [], {}
+        self.params = []  # (name, 'arg' or 'aux') in the graph's order
+
+    def name(self, kind):
+        k = self.count.get(kind, 0)
+        self.count[kind] = k + 1
+        return f'{kind}{k}'
+
+    def op(self, op, name, inputs, outputs=1, **attrs):
+        self.nodes.append({'op': op, 'name': name, 'attrs': {k: str(v) for k, v in attrs.items()},
+                           'inputs': [[i, 0, 0] for i in inputs]})
+        self.outputs.append(outputs)
+        return len(self.nodes) - 1
+
+    def var(self, name, kind='arg'):
+        self.params.append((name, kind))
+        self.nodes.append({'op': 'null', 'name': name, 'inputs': []})
+        self.outputs.append(1)
+        return len(self.nodes) - 1
+
+    def conv_block(self, x, channels, kernel, stride=1, norm='instance', relu=True):
+        pad = kernel // 2
+        x = self.op('Pad', f'{self.name("reflectionpad2d")}_pad0', [x], mode='reflect',
+                    pad_width=(0, 0, 0, 0, pad, pad, pad, pad))
+        conv = self.name('conv')
+        x = self.op('Convolution', f'{conv}_fwd', [x, self.var(f'{conv}_weight'),
+                                                    self.var(f'{conv}_bias')],
+                    dilate=(1, 1), kernel=(kernel, kernel), layout='NCHW', no_bias=False,
+                    num_filter=channels, num_group=1, pad=(0, 0), stride=(stride, stride))
+        if norm == 'instance':
+            n = self.name('instancenorm')
+            x = self.op('InstanceNorm', f'{n}_fwd', [x, self.var(f'{n}_gamma'),
+                                                      self.var(f'{n}_beta')], outputs=3,
+                        eps=1e-05)
+        elif norm == 'batch':
+            n = self.name('batchnorm')
+            inputs = [x, self.var(f'{n}_gamma'), self.var(f'{n}_beta'),
+                      self.var(f'{n}_running_mean', 'aux'), self.var(f'{n}_running_var', 'aux')]
+            x = self.op('BatchNorm', f'{n}_fwd', inputs, outputs=3, axis=1, eps=1e-05,
+                        fix_gamma=False, momentum=0.9, use_global_stats=False)
+            self.nodes[x]['inputs'][3][2] = self.nodes[x]['inputs'][4][2] = 1  # aux states
+        return self.op('Activation', f'{self.name("relu")}_fwd', [x], act_type='relu') if relu else x
+
+    def json(self, head):
+        return {'nodes': self.nodes,
+                'arg_nodes': [i for i, n in enumerate(self.nodes) if n['op'] == 'null'],
+                'node_row_ptr': [0, *np.cumsum(self.outputs).tolist()],
+                'heads': [[head, 0, 0]], 'attrs': {'mxnet_version': ['int', 10901]}}
+
+
+def transform_graph(width, norm):
+    """The graph chapter 5's TransformNet(width, norm) exports, and its parameters' names
+    ('arg:...' or 'aux:...') in the order of the network's layers."""
+    g = _Graph()
+    x = g.var('data')
+    g.params.clear()
+    x = g.conv_block(x, width, 9, norm=norm)
+    x = g.conv_block(x, 2 * width, 3, 2, norm=norm)
+    x = g.conv_block(x, 4 * width, 3, 2, norm=norm)
+    for _ in range(5):
+        y = g.conv_block(x, 4 * width, 3, norm=norm)
+        y = g.conv_block(y, 4 * width, 3, norm=norm, relu=False)
+        x = g.op('elemwise_add', f'{g.name("residualblock")}__plus0', [x, y])
+    for channels in (2 * width, width):
+        x = g.op('UpSampling', f'{g.name("upsample")}_upsampling0', [x], num_args=1,
+                 sample_type='nearest', scale=2)
+        x = g.conv_block(x, channels, 3, norm=norm)
+    x = g.conv_block(x, 3, 9, norm=None, relu=False)
+    return g.json(x), [f'{kind}:{name}' for name, kind in g.params]
+
+
+def write_network(prefix, width, norm, arrays):
+    """A TransformNet's weights, [(name, numpy array)] in its layers' order, as MXNet's export
+    writes them (PREFIX-symbol.json, PREFIX-0000.params): the one model format that both
+    frameworks' ``transform`` read. The paths written."""
+    graph, names = transform_graph(width, norm)
+    if len(names) != len(arrays):
+        raise ValueError(f'{len(arrays)} arrays for the {len(names)} parameters of a '
+                         f'TransformNet({width}, {norm!r})')
+    symbol, params = Path(f'{prefix}-symbol.json'), Path(f'{prefix}-0000.params')
+    symbol.write_text(json.dumps(graph, indent=2))
+    write_params(params, [(name, a) for name, (_, a) in zip(names, arrays)])
+    return symbol, params

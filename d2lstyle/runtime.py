@@ -1,48 +1,38 @@
-"""What the commands and the benchmarks share at run time: the device a run uses, its
-progress bar, and the record of a run (versions, machine, settings), which the commands write with
-``atomic.write_json``.
+"""What the commands and the benchmarks share at run time: a progress bar, memory given back
+between stages, results kept where their place fails, and the record of a run (versions,
+machine, framework and device, settings), which the commands write with ``atomic.write_json``.
 
-It sits between the commands (``stylize``, ``transfer``, the benchmarks) and the library
-(the chapters' code in ``d2lstyle.mxnet``, ``weights``, ``images``): it imports MXNet.
+It sits between the commands (``stylize``, ``transfer``, the benchmarks) and the library; it
+imports no framework itself: where one matters, the caller passes the module that ``framework``
+gives.
 """
 import ctypes
 import gc
+import importlib
 import os
 import platform
 import sys
 from pathlib import Path
 
-import mxnet as mx
 import numpy
 from tqdm import tqdm
 
-from . import D2lStyleError, __version__
-from . import mxnet as d2l
+from . import __version__, frameworks
 from .atomic import EXIT_KEPT, Keeper
+
+
+def framework(name=None):
+    """The module of framework ``name`` (default: ``frameworks.default()``) for the commands:
+    ``frameworks.mxnet`` or ``frameworks.pytorch``, after ``frameworks.require`` passed."""
+    name = name or frameworks.default()
+    frameworks.require(name)
+    return importlib.import_module(f'{frameworks.__name__}.{name}')
 
 
 def progress(iterable=None, **options):
     """A tqdm progress bar with its time left; redrawn every 10 s, not 10 times a second, when
     it goes to a log or a notebook rather than to a terminal."""
     return tqdm(iterable, mininterval=0.1 if sys.stderr.isatty() else 10, **options)
-
-
-def device(name):
-    """The context of ``--device cpu`` or ``--device gpu`` (chapter 1's ``try_gpu``)."""
-    if name == 'gpu' and mx.context.num_gpus() == 0:
-        raise D2lStyleError('--device gpu: MXNet sees no GPU (the CPU build of MXNet never '
-                            'does); use --device cpu')
-    return d2l.try_gpu() if name == 'gpu' else mx.cpu()
-
-
-def devices(name, count):
-    """``count`` contexts of ``--device name``, for data-parallel training."""
-    if name == 'gpu':
-        device('gpu')  # the clear error when MXNet sees none
-        if count > mx.context.num_gpus():
-            raise D2lStyleError(f'--devices {count}: MXNet sees {mx.context.num_gpus()} GPUs')
-        return [mx.gpu(i) for i in range(count)]
-    return [mx.cpu(i) for i in range(count)]
 
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h
@@ -59,12 +49,12 @@ def allocate_large_blocks_apart(threshold=1 << 20):
         pass
 
 
-def release_memory():
+def release_memory(framework):
     """Give the memory of arrays freed so far back to the system. MXNet's CPU arrays come from
     the C allocator, and glibc keeps freed blocks for reuse; blocks of one stage's sizes fit no
     request of the next stage's, so without this the peaks of successive stages add up."""
     gc.collect()
-    mx.nd.waitall()
+    framework.wait()
     try:
         ctypes.CDLL('libc.so.6').malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing to trim
@@ -98,19 +88,26 @@ def cpu_model():
     return platform.processor() or 'unknown CPU'
 
 
-def machine():
-    """The machine a figure was measured on, in words."""
+def machine(framework):
+    """The machine a figure was measured on, in words, with the GPUs ``framework`` sees."""
     threads = os.environ.get('OMP_NUM_THREADS', 'unset')
     return (f'{os.cpu_count()} cores of {cpu_model()}, OMP_NUM_THREADS={threads}, '
-            f'{mx.context.num_gpus()} GPUs')
+            f'{framework.num_gpus()} GPUs')
 
 
-def versions():
-    return {'d2lstyle': __version__, 'mxnet': mx.__version__, 'numpy': numpy.__version__,
-            'python': platform.python_version()}
+def versions(framework):
+    return {'d2lstyle': __version__, framework.NAME: framework.VERSION,
+            'numpy': numpy.__version__, 'python': platform.python_version()}
 
 
-def record(command, settings, **facts):
-    """The record of a run: what ran, with which settings, where, with which versions."""
-    return {'command': command, 'settings': settings, **facts,
-            'machine': machine(), 'versions': versions()}
+def measured_on(framework):
+    """A benchmark's facts about where it ran: the machine and the versions."""
+    return {'machine': machine(framework), 'versions': versions(framework)}
+
+
+def record(command, settings, framework, device, **facts):
+    """The record of a run: what ran, with which settings, where (the framework and the
+    device it ran on), with which versions."""
+    return {'command': command, 'settings': settings, **facts, 'framework': framework.NAME,
+            'device': framework.describe(device), 'machine': machine(framework),
+            'versions': versions(framework)}

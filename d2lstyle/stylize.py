@@ -1,19 +1,19 @@
 """The ``d2lstyle stylize`` command: a preset of chapter 4, optimised as in chapter 3 over
 progressive stages, with a progress bar, a record of the losses, divergence detection, a clean
 stop on Ctrl-C, SIGTERM or SIGHUP (``signals``), and results kept in the temporary folder where
-the output's folder fails at the end (``atomic.Keeper``). ``cli`` has checked the options, and
-that the output's folder takes files, before this module (and MXNet) loads."""
+the output's folder fails at the end (``atomic.Keeper``). It runs the chapters' code of either
+framework, ``self.d2l``, through the few names ``frameworks`` gives each. ``cli`` has checked the
+options, and that the output's folder takes files, before this module loads."""
 import dataclasses
 import math
 import sys
 import time
 
-import mxnet as mx
 from PIL import Image
 
-from . import D2lStyleError, memory, plan, presets, runtime, signals, weights
-from . import mxnet as d2l
+from . import D2lStyleError, memory, plan, presets, runtime, signals
 from .atomic import write_json
+from .common.optimizers import tile_grid
 from .images import check_shape, read_image, save_image, stage_shape
 
 # A step whose loss is this many times the first one has left the basin: stop there.
@@ -22,7 +22,7 @@ EXPLODED = 1e3
 
 def grid(shape, overlap=None):
     """Chapter 3's tiles for a stage of shape (width, height): one tile if it fits."""
-    return d2l.tile_grid(shape, memory.TILE_MEGAPIXELS,
+    return tile_grid(shape, memory.TILE_MEGAPIXELS,
                          memory.OVERLAP if overlap is None else overlap)
 
 
@@ -43,7 +43,7 @@ def stylize(args):
     """Run the command whose options ``cli`` checked; return its exit code."""
     runtime.allocate_large_blocks_apart()
     with signals.stop_at_once():  # loading: nothing to keep yet
-        run = Run(args, presets.from_options(args))
+        run = Run(args, presets.from_options(args), runtime.framework(args.framework))
     return run.run()
 
 
@@ -60,21 +60,23 @@ def show(bar, losses):
 
 
 class Run:
-    def __init__(self, args, preset):
+    def __init__(self, args, preset, framework):
         self.args, self.preset = args, preset
+        self.framework, self.d2l = framework, framework.d2l
         self.content = read_image(args.content)
         self.styles = [read_image(p) for p in args.styles]
         init = presets.init_image(args.init)
         self.init_img = read_image(init) if init else None
         self.stages = self.plan_stages()
         self.shapes = self.stage_shapes()
-        self.ctx = runtime.device(args.device)
+        self.device = framework.device(args.device)
         self.check_memory()
         backbone = args.backbone or preset.backbones[0]
-        self.content_layers, self.style_layers = d2l.preset_layers(preset, backbone)
-        self.net = d2l.truncated_net(weights.load_vgg(backbone, self.ctx), self.content_layers,
-                                     self.style_layers, preset.pooling)
-        self.record = runtime.record('stylize', vars(args), resolved=dataclasses.asdict(preset),
+        self.content_layers, self.style_layers = self.d2l.preset_layers(preset, backbone)
+        self.net = self.d2l.truncated_net(framework.load_vgg(backbone, self.device),
+                                          self.content_layers, self.style_layers, preset.pooling)
+        self.record = runtime.record('stylize', vars(args), framework, self.device,
+                                     resolved=dataclasses.asdict(preset),
                                      stages=[dataclasses.asdict(s) for s in self.stages],
                                      losses=[], fallbacks=[], status='running',
                                      elapsed_seconds=0.0)
@@ -119,7 +121,7 @@ class Run:
         sys.stdout.flush()
 
     def run(self):
-        mx.random.seed(self.args.seed)
+        self.framework.seed(self.args.seed)
         self.show_plan()
         self.start, status, code = time.time(), 'done', 0
         try:
@@ -156,47 +158,50 @@ class Run:
                            key=lambda s: math.prod(s[0]))
         style = self.style_shape((w, h))
         pixels = max(math.prod(grid((w, h)).tile), math.prod(grid(style).tile))
+        gpu_gb = self.framework.gpu_free_gb(self.device)
         if math.prod(style) > w * h:
             what = (f'--style-scale {self.args.style_scale:g} (a {style[0]}x{style[1]} style '
                     f'image for the {w}x{h} stage of --size {size})')
             advice = 'use a smaller --style-scale'
         else:
-            fits = memory.largest_side('stylize', min(w, h) / max(w, h), self.ctx)
+            fits = memory.largest_side('stylize', min(w, h) / max(w, h), gpu_gb)
             what = f'--size {size} (a {w}x{h} image)'
             advice = (f'use a smaller --size (at most about {fits} fits now)' if fits
                       else 'free some memory first')
-        memory.check_elements(max(memory.VGG_CHANNELS * pixels, 3 * w * h), what, advice)
+        memory.check_elements(max(memory.VGG_CHANNELS * pixels, 3 * w * h), what, advice,
+                              self.framework.MAX_ELEMENTS)
         fallback = [math.prod(shape) for shape, s in zip(self.shapes, self.stages) if s.fallback]
-        memory.check_fits('stylize', pixels / 1e6, what, advice, self.ctx, w * h / 1e6,
+        memory.check_fits('stylize', pixels / 1e6, what, advice, gpu_gb, w * h / 1e6,
                           memory.lbfgs_gb(max(fallback)) if fallback else 0.0)
 
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)
 
     def features(self, X):
-        return d2l.extract_features(self.net, X, self.content_layers, self.style_layers)
+        return self.d2l.extract_features(self.net, X, self.content_layers, self.style_layers)
 
     def stage(self, k, shape, stage):
-        runtime.release_memory()  # what the last stage freed, before this one allocates
-        content_X = d2l.preprocess(self.content, shape).as_in_context(self.ctx)
+        runtime.release_memory(self.framework)  # what the last stage freed, before this one
+        content_X = self.to_device(self.d2l.preprocess(self.content, shape))
         X = self.initial(content_X, shape)
         g = grid(shape)
         desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
             f' in {len(g)} tiles' if len(g) > 1 else '')
         with runtime.progress(total=stage.iterations, desc=desc, unit='it') as bar:
             self.optimise(k, stage, self.stage_objective(content_X, g), X, bar)
-        # Gluon's name scopes leave in each layer of the network the scope of the block that
-        # last called it (MXNet 1.9 never resets _BlockScope._old_scope), and with it that
-        # block: this stage's loss, and the memory of its graph, through the next stage
-        self.net.apply(lambda block: setattr(block._scope, '_old_scope', None))
+        self.framework.stage_done(self.net)
+
+    def to_device(self, X):
+        return self.framework.to(X, self.device)
 
     def optimise(self, k, stage, make, X, bar):
         """Stage k from X: L-BFGS, or Adam with the stage's fallback (plan.Stage)."""
+        d2l = self.d2l
         if stage.optimizer == 'lbfgs':
             d2l.lbfgs(self.objective(make(blend=False), k, bar), X, stage.iterations)
             return
-        adam = mx.optimizer.Adam(**d2l.adam_settings(self.preset, self.args.lr_decay_steps))
-        bounds = d2l.pixel_bounds(self.ctx) if self.preset.clip else None
+        adam = self.framework.adam(self.preset, self.args.lr_decay_steps)
+        bounds = d2l.pixel_bounds(self.device) if self.preset.clip else None
         f = self.objective(make(blend=True), k, bar)
         try:
             d2l.gradient_descent(self.first_step_checked(f, stage), X, adam, stage.iterations,
@@ -208,13 +213,14 @@ class Run:
                   "from the stage's start")
         self.record['fallbacks'].append(k)
         d2l.lbfgs(self.objective(make(blend=False), k, bar), self.good,
-                  max(1, stage.iterations - 2), memory.lbfgs_history(X.size // 3))
+                  max(1, stage.iterations - 2),
+                  memory.lbfgs_history(self.framework.numel(X) // 3))
 
     def stage_objective(self, content_X, g):
         """A maker of the stage's objective, ``make(blend)``: chapter 3's Objective for a stage
         in one piece; for one in tiles a TiledObjective, whose gradient is blended for Adam
         (blend=True) or the true one for L-BFGS."""
-        grams = self.style_grams(g.shape)
+        d2l, grams = self.d2l, self.style_grams(g.shape)
         if len(g) == 1:
             contents_Y, _ = self.features(content_X)
             objective = d2l.Objective(self.loss_block(content_X),
@@ -223,7 +229,7 @@ class Run:
         crops = [d2l.crop(content_X, region) for region in g.regions()]
         contents_Y = [self.features(c)[0] for c in crops]
         loss = self.loss_block(crops[0])
-        return lambda blend: d2l.TiledObjective(loss, g, contents_Y, grams, self.ctx, blend)
+        return lambda blend: d2l.TiledObjective(loss, g, contents_Y, grams, self.device, blend)
 
     @staticmethod
     def first_step_checked(f, stage):
@@ -248,7 +254,7 @@ class Run:
             losses = objective.history[-1][1:]
             self.check_divergence(value)
             if value < best[0]:  # a step or a line-search trial can make things worse
-                best[0], self.good = value, X.copy()
+                best[0], self.good = value, self.framework.copy(X)
             self.iteration += 1
             self.log(stage, losses)
             show(bar, losses)
@@ -256,13 +262,12 @@ class Run:
         return f
 
     def loss_block(self, content_X):
-        """Chapter 2's hybridized StyleLoss for images of content_X's size."""
+        """Chapter 2's (hybridized) StyleLoss for images of content_X's size."""
         _, styles_of_this_size = self.features(content_X)
         channels = [Y.shape[1] for Y in styles_of_this_size]
-        loss = d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
-                             styles_of_this_size, *d2l.loss_weights(self.preset, channels))
-        loss.hybridize(static_alloc=True, static_shape=True)
-        return loss
+        loss = self.d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
+                                  styles_of_this_size, *self.d2l.loss_weights(self.preset, channels))
+        return self.framework.compiled(loss)
 
     def style_grams(self, shape):
         """The style targets: Gram matrices of each painting, blended by their weights."""
@@ -270,18 +275,18 @@ class Run:
         blend = self.args.style_blend_weights or [1.0] * len(self.styles)
         grams = None
         for img, w in zip(self.styles, blend):
-            style_X = d2l.preprocess(img, shape).as_in_context(self.ctx)
-            part = [G * (w / sum(blend))
-                    for G in d2l.tiled_grams(self.features, style_X, grid(shape, overlap=0))]
+            style_X = self.to_device(self.d2l.preprocess(img, shape))
+            part = [G * (w / sum(blend)) for G in
+                    self.d2l.tiled_grams(self.features, style_X, grid(shape, overlap=0))]
             grams = part if grams is None else [a + b for a, b in zip(grams, part)]
         return grams
 
     def initial(self, content_X, shape):
         if self.good is not None:
-            return d2l.upscale(self.good, shape)
+            return self.d2l.upscale(self.good, shape)
         if self.init_img is not None:
-            return d2l.preprocess(self.init_img, shape).as_in_context(self.ctx)
-        return d2l.start_image(content_X, self.preset)
+            return self.to_device(self.d2l.preprocess(self.init_img, shape))
+        return self.d2l.start_image(content_X, self.preset)
 
     def check_divergence(self, total):
         history = self.record['losses']
@@ -311,7 +316,7 @@ class Run:
             self.snapshot_failed = True
 
     def image(self):
-        img = d2l.postprocess(self.good)
+        img = self.d2l.postprocess(self.good)
         return original_colors(img, self.content) if self.args.original_colors else img
 
     def finish(self, status, elapsed):

@@ -1,6 +1,8 @@
 """The ``d2lstyle train`` and ``d2lstyle transform`` commands: chapter 5's feed-forward
-transform network, from the command line. Training checkpoints as it goes and resumes where it stopped; the trained
-network is exported (symbol + params) with a JSON record of how it was made."""
+transform network, from the command line, on either framework (``frameworks``). Training
+checkpoints as it goes and resumes where it stopped; the trained network is exported in the one
+format both frameworks read (MXNet's symbol + params, ``networks``) with a JSON record of how it
+was made."""
 import json
 import random
 import shlex
@@ -9,17 +11,17 @@ import threading
 import time
 from pathlib import Path
 
-import mxnet as mx
 import numpy as np
 from PIL import Image
 
 from . import D2lStyleError, clips, memory, presets, runtime, signals
-from . import mxnet as d2l
 from .atomic import EXIT_KEPT, write_json
+from .common import video
+from .common.feed_forward import checkpoint_state
 from .images import read_image, save_image
 from .networks import MODELS, shipped
-from .transform_tiles import ALIGN, TiledTransform, tiles
-from .weights import load_vgg, sha256
+from .transform_tiles import ALIGN, tiles
+from .weights import sha256
 
 SAMPLE = 100  # photographs whose size the training plan is checked against
 WIDTH_CALIBRATED = 16  # the --width at which memory.MODELS['train'] was measured
@@ -40,19 +42,16 @@ def model_prefix(model):
     return prefix
 
 
-def load(model, ctx, tile_megapixels=None):
+def load(framework, model, device, tile_megapixels=None):
     """--model as a function from a PIL image to its result: in one pass, or in tiles of at
     most ``tile_megapixels`` with the same result (d2lstyle.transform_tiles)."""
     prefix = model_prefix(model)
     try:
-        if tile_megapixels:
-            return TiledTransform(prefix, ctx, tile_megapixels)
-        net = d2l.load_model(prefix, ctx)
-    except (mx.MXNetError, ValueError, AssertionError) as err:  # JSONDecodeError is a ValueError
+        return framework.load_transform(prefix, device, tile_megapixels)
+    except framework.MODEL_ERRORS as err:
         raise D2lStyleError(f'--model {model}: {prefix}-symbol.json or -0000.params is not a '
                             f'network that d2lstyle train exported ({str(err).splitlines()[0]}); '
                             'export it again') from None
-    return lambda img: d2l.stylize_photo(net, img, ctx)
 
 
 def transform(args):
@@ -60,20 +59,23 @@ def transform(args):
     network; in tiles if a picture is larger than memory.TRANSFORM_TILE_MEGAPIXELS."""
     runtime.allocate_large_blocks_apart()
     with signals.stop_at_once():  # loading and painting: nothing to keep before the result
-        ctx = runtime.device(args.device)
+        framework = runtime.framework(args.framework)
+        device = framework.device(args.device)
         if clips.is_video(args.input):
             fps, (w, h), count = clips.video_info(args.input)
         else:
             img = read_image(args.input)
             w, h = img.size
-        grid = photo_tiles(w, h)
-        fits = memory.largest_side('transform', min(w, h) / max(w, h), ctx)
+        grid = photo_tiles(w, h) if framework.TRANSFORM_TILES else None
+        gpu_gb = framework.gpu_free_gb(device)
+        fits = memory.largest_side('transform', min(w, h) / max(w, h), gpu_gb)
         memory.check_fits('transform', pass_megapixels(grid) if grid else w * h / 1e6,
                           f'{args.input} ({w}x{h})',
                           f'downscale it first (a long side of at most about {fits} fits now)'
-                          if fits else 'free some memory first', ctx,
+                          if fits else 'free some memory first', gpu_gb,
                           image_megapixels=w * h / 1e6)
-        stylize_photo = load(args.model, ctx, memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
+        stylize_photo = load(framework, args.model, device,
+                             memory.TRANSFORM_TILE_MEGAPIXELS if grid else None)
         tiled = f' (in {len(grid)} tiles)' if grid else ''
         start = time.perf_counter()
         result = None if clips.is_video(args.input) else stylize_photo(img)
@@ -97,10 +99,10 @@ def transform_video(args, stylize_photo, fps, count, start, tiled):
             output = np.asarray(stylize_photo(Image.fromarray(frame)))
             result = output
             if previous is not None:
-                flow, mask = d2l.motion(frame, previous[0])
-                result = d2l.blend_step(previous[2], output, flow, mask, args.blend)
-                errors['stylized'].append(d2l.frame_error(output, previous[1], flow, mask))
-                errors['blended'].append(d2l.frame_error(result, previous[2], flow, mask))
+                flow, mask = video.motion(frame, previous[0])
+                result = video.blend_step(previous[2], output, flow, mask, args.blend)
+                errors['stylized'].append(video.frame_error(output, previous[1], flow, mask))
+                errors['blended'].append(video.frame_error(result, previous[2], flow, mask))
             previous = frame, output, result
             yield result
 
@@ -139,12 +141,12 @@ def pass_megapixels(grid):
     return max((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in (tile.box for tile in grid)) / 1e6
 
 
-def check_training_plan(args, style_size, ctx):
+def check_training_plan(args, style_size, framework, device):
     """Refuse a crop that no photograph can give, or a painting (at --style-size) or a step
     that cannot fit, before anything is written. The photographs' sizes come from the headers
     of the first ``SAMPLE`` of them."""
     sizes = []
-    for path in d2l.PhotoFolder(args.data).paths[:SAMPLE]:
+    for path in framework.d2l.PhotoFolder(args.data).paths[:SAMPLE]:
         try:
             with Image.open(path) as img:
                 sizes.append(min(img.size))
@@ -157,64 +159,69 @@ def check_training_plan(args, style_size, ctx):
     w, h = style_size
     painting = args.style_size * round(args.style_size * h / w)
     what = f'--style-size {args.style_size} (the painting {args.style_size} pixels wide)'
-    memory.check_elements(memory.VGG_CHANNELS * painting, what, 'use a smaller --style-size')
-    memory.check_fits('stylize', painting / 1e6, what, 'use a smaller --style-size', ctx)
+    limit, gpu_gb = framework.MAX_ELEMENTS, framework.gpu_free_gb(device)
+    memory.check_elements(memory.VGG_CHANNELS * painting, what, 'use a smaller --style-size',
+                          limit)
+    memory.check_fits('stylize', painting / 1e6, what, 'use a smaller --style-size', gpu_gb)
     per_device = args.batch_size // args.devices
     what = f'--crop {args.crop} with --batch-size {args.batch_size}'
     advice = 'use a smaller --crop or --batch-size'
     # VGG sees each generated image and its photograph: two images per crop
-    memory.check_elements(2 * per_device * memory.VGG_CHANNELS * args.crop ** 2, what, advice)
+    memory.check_elements(2 * per_device * memory.VGG_CHANNELS * args.crop ** 2, what, advice,
+                          limit)
     megapixels = per_device * args.crop ** 2 / 1e6 * max(1, args.width / WIDTH_CALIBRATED)
     memory.check_fits('train', megapixels, f'{what} and --width {args.width}',
-                      advice + ' or --width', ctx)
+                      advice + ' or --width', gpu_gb)
 
 
 def train(args, argv):
     """The train command: a transform network for one painting, checkpointed as it goes."""
     with signals.stop_at_once():  # loading: nothing to keep yet
-        net, loss, styles_Y_gram, loader, ctxs, folder = prepare_training(args)
+        framework = runtime.framework(args.framework)
+        net, loss, styles_Y_gram, loader, devices, folder = prepare_training(args, framework)
     stop = threading.Event()  # set by Ctrl-C, SIGTERM or SIGHUP: save after this step, end
+    # MXNet's tab splits each batch over a list of devices; PyTorch's trains on one
+    where = devices if framework.NAME == 'mxnet' else devices[0]
     try:
         with signals.stop_after_step(stop):
-            history = d2l.train_transform_net(net, loss, styles_Y_gram, loader, args.iterations,
-                                              args.lr, ctxs, folder, args.save_every, stop)
+            history = framework.d2l.train_transform_net(
+                net, loss, styles_Y_gram, loader, args.iterations, args.lr, where, folder,
+                args.save_every, stop)
     except KeyboardInterrupt as again:  # a second signal: the last checkpoint stands
         print(f'd2lstyle: {signals.status(signals.signum(again))} at once; run the same command '
               f'again to resume from the last checkpoint in {folder}', file=sys.stderr)
         return signals.exit_code(signals.signum(again))
     if stop.is_set():  # cli.main holds the signals while the results are saved
-        return stopped(args, argv, history, folder, stop.signum)
-    return export(args, argv, net, history)
+        return stopped(args, argv, history, folder, stop.signum, framework, devices[0])
+    return export(args, argv, net, history, framework, devices[0])
 
 
-def prepare_training(args):
+def prepare_training(args, framework):
     """The network, its loss and the painting's Grams, the loader, the devices and the
     checkpoints' folder of a checked ``train`` command."""
-    ctxs = runtime.devices(args.device, args.devices)
+    d2l, devices = framework.d2l, framework.devices(args.device, args.devices)
     style_img = read_image(args.style)
     loader = d2l.photo_loader(args.data, args.crop, args.batch_size)
-    check_training_plan(args, style_img.size, ctxs[0])
+    check_training_plan(args, style_img.size, framework, devices[0])
     folder = Path(f'{args.output}.checkpoint')
     check_resume(folder, args)  # after the inputs are known to be good: it may write
     random.seed(args.seed)  # the crops
     np.random.seed(args.seed)  # the shuffling
-    mx.random.seed(args.seed)  # the initial weights
-    loss, styles_Y_gram = d2l.perceptual_loss(load_vgg('vgg19', ctxs[0]), presets.from_options(args),
-                                              style_img, args.style_size, args.crop, ctxs[0])
-    loss.collect_params().reset_ctx(ctxs)
-    loss.hybridize(static_alloc=True)
-    net = d2l.TransformNet(args.width, args.norm)
-    net.initialize(mx.init.Xavier(), ctx=ctxs)
-    net.hybridize(static_alloc=True)
-    return net, loss, styles_Y_gram, loader, ctxs, folder
+    framework.seed(args.seed)  # the initial weights
+    loss, styles_Y_gram = d2l.perceptual_loss(
+        framework.load_vgg('vgg19', devices[0]), presets.from_options(args), style_img,
+        args.style_size, args.crop, devices[0])
+    loss = framework.training_loss(loss, devices)
+    net = framework.transform_net(args.width, args.norm, devices)
+    return net, loss, styles_Y_gram, loader, devices, folder
 
 
-def stopped(args, argv, history, folder, number):
+def stopped(args, argv, history, folder, number, framework, device):
     """A run told to stop, which saved a checkpoint after its last step if it could; the
     record and one line say where the same command resumes."""
-    state = d2l.checkpoint_state(folder) or {'step': 0}
-    facts = record(args, argv, history, [], signals.status(number), checkpoint=str(folder),
-                   resumes_at=state['step'])
+    state = checkpoint_state(folder) or {'step': 0}
+    facts = record(args, argv, history, [], framework, device, signals.status(number),
+                   checkpoint=str(folder), resumes_at=state['step'])
     _, failed = runtime.keep_results([(lambda path: write_json(path, facts),
                                        Path(f'{args.output}.json'))])
     print(f'd2lstyle: {signals.status(number)}; run the same command again to resume from step '
@@ -222,24 +229,21 @@ def stopped(args, argv, history, folder, number):
     return failed or signals.exit_code(number)
 
 
-def export(args, argv, net, history):
+def export(args, argv, net, history, framework, device):
     """The trained network and its record, at --output or else in the temporary folder."""
-    net.collect_params().reset_ctx(mx.cpu())
     files = []
 
     def write(prefix):
         try:
-            files[:] = d2l.export_model(net, prefix)
+            files[:] = framework.export(net, prefix)
             return files
-        except (OSError, mx.MXNetError) as err:  # no half-written model where it failed
+        except OSError:  # no half-written model where it failed
             for suffix in ('-symbol.json', '-0000.params'):
                 Path(f'{prefix}{suffix}').unlink(missing_ok=True)
-            if isinstance(err, OSError):
-                raise
-            raise OSError(str(err).strip().rsplit(': ', 1)[-1]) from None  # MXNet's reason
+            raise
     paths, failed = runtime.keep_results([
         (write, args.output),
-        (lambda path: write_json(path, record(args, argv, history, files)),
+        (lambda path: write_json(path, record(args, argv, history, files, framework, device)),
          Path(f'{args.output}.json'))])
     if paths and not failed:
         print(f'wrote {", ".join(str(f) for f in files)} and {paths[1]}')
@@ -247,8 +251,8 @@ def export(args, argv, net, history):
 
 
 # What a checkpoint's network and losses depend on: resuming with others would mix two runs.
-RESUME_SETTINGS = ('style', 'data', 'preset', 'content_weight', 'style_weight', 'tv_weight',
-                   'width', 'norm', 'crop', 'batch_size', 'style_size', 'lr')
+RESUME_SETTINGS = ('framework', 'style', 'data', 'preset', 'content_weight', 'style_weight',
+                   'tv_weight', 'width', 'norm', 'crop', 'batch_size', 'style_size', 'lr')
 
 
 def check_resume(folder, args):
@@ -256,7 +260,7 @@ def check_resume(folder, args):
     mine = {k: str(getattr(args, k)) for k in RESUME_SETTINGS}
     path = folder / 'settings.json'
     if path.exists():
-        theirs = json.loads(path.read_text())
+        theirs = {'framework': 'mxnet', **json.loads(path.read_text())}  # before --framework
         changed = [f'--{k.replace("_", "-")} {theirs.get(k)} -> {v}' for k, v in mine.items()
                    if theirs.get(k) != v]
         if changed:
@@ -267,11 +271,12 @@ def check_resume(folder, args):
         write_json(path, mine)
 
 
-def record(args, argv, history, files, status='done', **facts):
+def record(args, argv, history, files, framework, device, status='done', **facts):
     """How the model was made: the command, the data, the losses along the way (each point
     the mean of a window of steps, stamped with the window's last step), how the run ended."""
-    return runtime.record('d2lstyle ' + shlex.join(argv), vars(args),
-                          data=sorted(p.name for p in d2l.PhotoFolder(args.data).paths),
+    return runtime.record('d2lstyle ' + shlex.join(argv), vars(args), framework, device,
+                          data=sorted(p.name for p in
+                                      framework.d2l.PhotoFolder(args.data).paths),
                           iterations=int(history[-1, 0]) if len(history) else 0,
                           seconds=round(float(history[-1, 1]), 1) if len(history) else 0.0,
                           losses=windowed(history), status=status,

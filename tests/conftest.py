@@ -67,13 +67,12 @@ def edit(book, name, index, source):
 @pytest.fixture
 def loaded_on(monkeypatch):
     """The contexts the commands load VGG on, while two stand-in GPUs are installed."""
-    from d2lstyle import standin, transfer, weights  # imports MXNet: after the settings above
+    from d2lstyle import standin, weights  # imports MXNet: after the settings above
     contexts, load = [], weights.load_vgg
 
     def spy(name='vgg19', ctx=None):
         contexts.append(ctx)
         return load(name, ctx)
-    monkeypatch.setattr(weights, 'load_vgg', spy)  # as stylize calls it
-    monkeypatch.setattr(transfer, 'load_vgg', spy)  # as train calls it
+    monkeypatch.setattr(weights, 'load_vgg', spy)  # as frameworks.mxnet calls it
     with standin.installed(2):
         yield contexts

@@ -77,7 +77,10 @@ LAYERS = [
     ('build', 'd2lstyle.__main__', 'benchmarks'),
     ('builder', 'd2lstyle.cli'),
     ('d2lstyle.stylize', 'd2lstyle.transfer'),
-    ('d2lstyle.runtime', 'd2lstyle.transform_tiles'),
+    # what the commands need of each framework beyond its chapters' code
+    ('d2lstyle.runtime', 'd2lstyle.frameworks.mxnet', 'd2lstyle.frameworks.mxnet_tiles',
+     'd2lstyle.frameworks.pytorch', 'd2lstyle.frameworks.pytorch_tiles',
+     'd2lstyle.transform_tiles'),
     ('d2lstyle.mxnet', 'd2lstyle.torch'),
     ('d2lstyle.common',),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',

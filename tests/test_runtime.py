@@ -1,4 +1,5 @@
-"""What the commands and benchmarks share at run time (d2lstyle.runtime): devices and records."""
+"""What the commands and benchmarks share at run time (d2lstyle.runtime): records; and the
+devices each framework gives the commands (d2lstyle.frameworks)."""
 import json
 import os
 import subprocess
@@ -10,27 +11,42 @@ import pytest
 from d2lstyle import D2lStyleError, __version__, runtime, standin
 from d2lstyle.atomic import write_json
 
+MXNET = runtime.framework('mxnet')
+
 
 def test_a_gpu_is_refused_clearly_when_mxnet_sees_none():
     with pytest.raises(D2lStyleError, match='--device gpu: MXNet sees no GPU.*--device cpu'):
-        runtime.device('gpu')
+        MXNET.device('gpu')
     with pytest.raises(D2lStyleError, match='--device gpu'):
-        runtime.devices('gpu', 1)
-    assert runtime.device('cpu') == mx.cpu()
-    assert runtime.devices('cpu', 2) == [mx.cpu(0), mx.cpu(1)]
+        MXNET.devices('gpu', 1)
+    assert MXNET.device('cpu') == mx.cpu()
+    assert MXNET.devices('cpu', 2) == [mx.cpu(0), mx.cpu(1)]
 
 
 def test_devices_are_the_gpus_mxnet_sees_and_no_more():
     with standin.installed(2):
-        assert runtime.device('gpu') == mx.gpu(0)
-        assert runtime.devices('gpu', 2) == [mx.gpu(0), mx.gpu(1)]
+        assert MXNET.device('gpu') == mx.gpu(0)
+        assert MXNET.devices('gpu', 2) == [mx.gpu(0), mx.gpu(1)]
         with pytest.raises(D2lStyleError, match='--devices 3: MXNet sees 2 GPUs'):
-            runtime.devices('gpu', 3)
+            MXNET.devices('gpu', 3)
+
+
+def test_pytorch_gives_its_cpu_and_refuses_what_it_cannot_do():
+    torch = pytest.importorskip('torch')
+    pytorch = runtime.framework('pytorch')
+    assert pytorch.device('cpu') == torch.device('cpu') and pytorch.gpu_free_gb(torch.device('cpu')) is None
+    if not torch.cuda.is_available():
+        with pytest.raises(D2lStyleError, match='--device gpu: PyTorch sees no GPU'):
+            pytorch.device('gpu')
+    with pytest.raises(D2lStyleError, match='--devices 2: the PyTorch tab trains on one'):
+        pytorch.devices('cpu', 2)
 
 
 def test_a_record_says_what_ran_where_with_which_versions(tmp_path):
-    record = runtime.record('stylize', {'output': tmp_path / 'o.png'}, status='done')
+    record = runtime.record('stylize', {'output': tmp_path / 'o.png'}, MXNET, mx.cpu(),
+                            status='done')
     assert record['command'] == 'stylize' and record['status'] == 'done'
+    assert record['framework'] == 'mxnet' and record['device'] == 'cpu(0)'
     assert record['versions']['d2lstyle'] == __version__
     assert record['versions']['mxnet'] == mx.__version__ == '1.9.1'
     assert record['machine'].startswith(f'{os.cpu_count()} cores of ')

@@ -1,5 +1,5 @@
-"""d2lstyle stylize (d2lstyle.stylize): real runs at a tiny size, on the CPU and on a stand-in
-GPU; what a run writes, and how it stops."""
+"""d2lstyle stylize (d2lstyle.stylize): real runs at a tiny size, on both frameworks on the CPU
+and on MXNet's stand-in GPU; what a run writes, and how it stops."""
 import gc
 import json
 import os
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from d2lstyle import cli, memory, plan, weights
+from d2lstyle import cli, frameworks, memory, plan, weights
 from d2lstyle import mxnet as d2l
 from d2lstyle import stylize as stylize_command
 from d2lstyle.stylize import grid
@@ -22,38 +22,46 @@ from d2lstyle.stylize import original_colors
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
 TINY = ['--size', '64', '--iterations', '3']
+# the tests that run the command on each framework
+BOTH = pytest.mark.parametrize('framework', frameworks.NAMES)
 
 
-def stylize(*args):
-    return cli.main(['stylize', *map(str, args)])
+def stylize(*args, framework='mxnet'):
+    return cli.main(['stylize', *map(str, args), '--framework', framework])
 
 
-def test_a_tiny_run_writes_image_record_and_snapshots(tmp_path):
+@BOTH
+def test_a_tiny_run_writes_image_record_and_snapshots(tmp_path, framework):
     out = tmp_path / 'new folder' / 'out.png'
-    assert stylize(CONTENT, STYLE, '-o', out, *TINY, '--save-every', '2') == 0
+    assert stylize(CONTENT, STYLE, '-o', out, *TINY, '--save-every', '2',
+                   framework=framework) == 0
     assert Image.open(out).size == (64, 48)
     assert Image.open(out.with_name('out_2.png')).size == (64, 48)
     record = json.loads(out.with_suffix('.json').read_text())
     assert record['status'] == 'done' and len(record['losses']) == 3
-    assert record['versions']['mxnet'] == '1.9.1' and record['resolved']['style_weight'] == 1e3
+    assert record['framework'] == framework and record['device'] in ('cpu', 'cpu(0)')
+    assert framework in record['versions'] and record['resolved']['style_weight'] == 1e3
     assert record['losses'][-1]['seconds'] >= record['losses'][0]['seconds'] > 0
     assert record['elapsed_seconds'] > 0
 
 
-def test_two_stages_blend_two_styles_keep_colours(tmp_path):
+@BOTH
+def test_two_stages_blend_two_styles_keep_colours(tmp_path, framework):
     out = tmp_path / 'out.jpg'
     code = stylize(CONTENT, STYLE, ROOT / 'img' / 'great_wave.jpg', '-o', out,
                    '--size', '64', '96', '--iterations', '2', '--style-blend-weights', '3', '1',
-                   '--original-colors', '--init', 'noise', '--style-scale', '0.8')
+                   '--original-colors', '--init', 'noise', '--style-scale', '0.8',
+                   framework=framework)
     assert code == 0 and Image.open(out).size == (96, 72)
     record = json.loads(out.with_suffix('.json').read_text())
     assert [e['stage'] for e in record['losses']] == [1, 1, 2, 2]
 
 
-def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path):
+@BOTH
+def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path, framework):
     out = tmp_path / 'out.png'
     code = stylize(CONTENT, STYLE, '-o', out, '--size', '64', '--iterations', '8',
-                   '--optimizer', 'lbfgs', '--init', 'noise')
+                   '--optimizer', 'lbfgs', '--init', 'noise', framework=framework)
     assert code == 0 and Image.open(out).size == (64, 48)
     record = json.loads(out.with_suffix('.json').read_text())
     totals = [e['total'] for e in record['losses']]
@@ -61,13 +69,14 @@ def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path):
     assert record['settings']['optimizer'] == 'lbfgs'
 
 
+@BOTH
 def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path, monkeypatch,
-                                                                        capsys):
+                                                                        capsys, framework):
     monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.004)
     monkeypatch.setattr(memory, 'OVERLAP', 16)
     out = tmp_path / 'out.png'
     assert stylize(CONTENT, STYLE, '-o', out, '--size', '128', '--iterations', '20',
-                   '--optimizer', 'lbfgs') == 0
+                   '--optimizer', 'lbfgs', framework=framework) == 0
     tiles = len(grid((128, 96)))
     assert tiles > 2
     assert f"128x96 in {tiles} tiles: 20 iterations of Adam (tiles take Adam's steps)" in \
@@ -83,12 +92,13 @@ def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path
     assert d2l.seam_ratio(img, grid(img.size)) < 1.2
 
 
-def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsys):
+@BOTH
+def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsys, framework):
     monkeypatch.setattr(plan, 'FIRST_SIDE', 48)
     monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 6)
     monkeypatch.setattr(plan, 'MIN_ITERATIONS', 2)
     out = tmp_path / 'out.png'
-    assert stylize(CONTENT, STYLE, '-o', out, '--size', '96') == 0
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '96', framework=framework) == 0
     printed = capsys.readouterr().out
     assert '3 stages (planned for --size 96)' in printed and '96x72: 2 iterations of L-BFGS' in printed
     record = json.loads(out.with_suffix('.json').read_text())
@@ -97,16 +107,18 @@ def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsy
     assert Image.open(out).size == (96, 72)
 
 
+@BOTH
 @pytest.mark.parametrize('lr, fallbacks', [(1e-4, []), (1.0, [2])])
 def test_a_planned_stage_in_tiles_falls_back_to_lbfgs_where_adams_first_step_fails(
-        tmp_path, monkeypatch, capsys, lr, fallbacks):
+        tmp_path, monkeypatch, capsys, lr, fallbacks, framework):
     monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.004)
     monkeypatch.setattr(memory, 'OVERLAP', 16)
     monkeypatch.setattr(plan, 'FIRST_SIDE', 64)
     monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 4)
     monkeypatch.setattr(plan, 'MIN_ITERATIONS', 6)
     out = tmp_path / 'out.png'
-    assert stylize(CONTENT, STYLE, '-o', out, '--size', '90', '--lr', str(lr)) == 0
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '90', '--lr', str(lr),
+                   framework=framework) == 0
     printed = capsys.readouterr()
     assert "6 iterations of Adam (L-BFGS from the stage's start instead if Adam's first step " \
         "raises the loss)" in printed.out
@@ -158,10 +170,11 @@ def test_original_colors_keep_the_contents_chroma():
         assert mean_diff(painted.convert('YCbCr'), want, channel) > 5  # the painting's differ
 
 
-def test_divergence_stops_early_and_keeps_the_last_good_image(tmp_path, capsys):
+@BOTH
+def test_divergence_stops_early_and_keeps_the_last_good_image(tmp_path, capsys, framework):
     out = tmp_path / 'out.png'
     assert stylize(CONTENT, STYLE, '-o', out, '--size', '64', '--iterations', '50',
-                   '--lr', '1e6') == 1
+                   '--lr', '1e6', framework=framework) == 1
     record = json.loads(out.with_suffix('.json').read_text())
     assert record['status'].startswith('diverged: the loss became')
     assert len(record['losses']) < 10  # caught within a few iterations
@@ -170,12 +183,14 @@ def test_divergence_stops_early_and_keeps_the_last_good_image(tmp_path, capsys):
     assert 'lower --lr' in capsys.readouterr().err
 
 
-def test_ctrl_c_saves_the_image_and_the_record(tmp_path):
+@BOTH
+def test_ctrl_c_saves_the_image_and_the_record(tmp_path, framework):
     out = tmp_path / 'out.png'
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', 'stylize', str(CONTENT),
                              str(STYLE), '-o', str(out), '--size', '64', '--iterations',
-                             '100000', '--save-every', '1'], env=env, stderr=subprocess.PIPE)
+                             '100000', '--save-every', '1', '--framework', framework],
+                            env=env, stderr=subprocess.PIPE)
     deadline = time.time() + 120
     while not out.with_name('out_2.png').exists() and time.time() < deadline:
         time.sleep(0.2)

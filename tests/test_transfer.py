@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from d2lstyle import cli, memory, transfer, transform_tiles, weights
+from d2lstyle import cli, frameworks, memory, runtime, transfer, transform_tiles, weights
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
 HELD_OUT = ROOT / 'img' / 'flower.jpg'
+MXNET = runtime.framework('mxnet')
 
 
 PAINTINGS = ['great_wave', 'shipwreck', 'starry_night', 'the_scream', 'woman_with_hat']
@@ -111,19 +112,20 @@ def test_train_on_two_gpus_then_transform_on_one(loaded_on, tmp_path):
 
 # ---- a photograph too large for one pass: in tiles, with the one pass's result -------------
 
-def one_pass_and_tiled(model, img, max_megapixels, ctx=mx.cpu()):
-    prefix = transfer.model_prefix(model)
-    whole = transfer.load(model, ctx)(img)
-    tiled = transform_tiles.TiledTransform(prefix, ctx, max_megapixels)(img)
+def one_pass_and_tiled(model, img, max_megapixels, framework=MXNET):
+    device = framework.device('cpu')
+    whole = transfer.load(framework, model, device)(img)
+    tiled = transfer.load(framework, model, device, max_megapixels)(img)
     return np.asarray(whole, dtype=float), np.asarray(tiled, dtype=float)
 
 
+@pytest.mark.parametrize('framework', frameworks.NAMES)
 @pytest.mark.parametrize('model', ['starry_night', 'starry_night_batchnorm', 'the_scream'])
-def test_tiles_give_the_one_pass_result(model):
+def test_tiles_give_the_one_pass_result(model, framework):
     img = Image.open(CONTENT).convert('RGB').resize((402, 298))  # sides not multiples of 4
     grid = transform_tiles.tiles(404, 300, 0.06)
     assert len(grid) >= 4
-    whole, tiled = one_pass_and_tiled(model, img, 0.06)
+    whole, tiled = one_pass_and_tiled(model, img, 0.06, runtime.framework(framework))
     assert np.abs(whole - tiled).max() <= 1  # a grey level of rounding: no seam anywhere
 
 
@@ -151,7 +153,7 @@ def test_tiles_without_margins_or_whole_image_statistics_show_their_seams(monkey
     whole, tiled = one_pass_and_tiled('starry_night', img, 0.03)
     assert np.abs(whole - tiled).max() > 50
     monkeypatch.undo()
-    one_tile = transfer.load('starry_night', mx.cpu())
+    one_tile = transfer.load(MXNET, 'starry_night', mx.cpu())
     left, right = (one_tile(img.crop((x, 0, x + 200, 300))) for x in (0, 200))
     own = np.concatenate([np.asarray(left, float), np.asarray(right, float)], axis=1)
     assert np.abs(whole - own).mean() > 5  # grey levels on average, against under 0.01
@@ -162,7 +164,7 @@ def test_transform_passes_a_large_photograph_in_tiles(capsys, tmp_path, monkeypa
     out = tmp_path / 'out.png'
     assert cli.main(['transform', '--model', 'starry_night', str(HELD_OUT), str(out)]) == 0
     assert ' tiles)' in capsys.readouterr().out
-    whole = transfer.load('starry_night', mx.cpu())(Image.open(HELD_OUT).convert('RGB'))
+    whole = transfer.load(MXNET, 'starry_night', mx.cpu())(Image.open(HELD_OUT).convert('RGB'))
     assert np.abs(np.asarray(whole, float) - np.asarray(Image.open(out), float)).max() <= 1
     (tmp_path / 'bad-symbol.json').write_text(transfer.model_prefix('starry_night')
                                               .with_name('starry_night-symbol.json').read_text())

@@ -1,13 +1,20 @@
-"""The two frameworks the book's code runs on, and the one check each needs before it imports.
+"""The two frameworks the book's code runs on, the one check each needs before it imports,
+and what the commands need of each beyond the chapters' code.
 
 MXNet 1.9.1 runs on Python 3.10 and 3.11 only (it imports ``distutils``, removed in 3.12);
 PyTorch runs on any current Python. ``require`` says so in one line instead of a traceback
 from deep inside the framework's import.
+
+``runtime.framework(name)`` gives the commands a framework as one module of this package,
+``frameworks.mxnet`` or ``frameworks.pytorch``, with the same names in each: ``d2l`` (the chapters' package of that
+tab) and the few things the chapters leave to their reader (the device of ``--device``, a
+seed, Adam as ``gradient_descent`` takes it, freeing memory, reading and writing a model).
+The commands (``stylize``, ``transfer``) are written once against these names.
 """
 import importlib.util
 import sys
 
-from . import D2lStyleError
+from .. import D2lStyleError
 
 MXNET_PYTHONS = ((3, 10), (3, 11))
 
@@ -30,9 +37,29 @@ def require(framework):
         module, install = 'torch', 'pip install -r requirements-pytorch.txt'
     else:
         raise FrameworkError(f'unknown framework {framework!r}: choose mxnet or pytorch')
-    if module not in sys.modules and importlib.util.find_spec(module) is None:
+    try:
+        found = module in sys.modules or importlib.util.find_spec(module) is not None
+    except ImportError as err:  # forbidden here (forbid): its reason
+        raise FrameworkError(str(err)) from None
+    if not found:
         raise FrameworkError(f'{module} is not installed in this Python ({sys.executable}): '
                              f'{install}')
+
+
+NAMES = ('mxnet', 'pytorch')  # the book's framework first, as in its tabs (builder.tabs)
+
+
+def default():
+    """The framework the commands use without --framework: MXNet where it runs here, else
+    PyTorch; FrameworkError, saying what to install, where neither does."""
+    errors = []
+    for name in NAMES:
+        try:
+            require(name)
+            return name
+        except FrameworkError as err:
+            errors.append(str(err))
+    raise FrameworkError('neither framework runs here: ' + '; '.join(errors))
 
 
 class _Forbidden:

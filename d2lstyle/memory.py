@@ -23,6 +23,9 @@ from . import D2lStyleError
 # by OVERLAP pixels, across which their gradients are blended.
 TILE_MEGAPIXELS = 0.6
 OVERLAP = 64
+# On a GPU a stage passes whole where this share of the GPU's free memory holds it by the
+# stylize line below (memory.tile_megapixels): the rest for the framework's caching allocator.
+GPU_SHARE = 0.8
 # A photograph above this many megapixels passes through a transform network in tiles of at
 # most this size with their margins (d2lstyle.transform_tiles): 2400x1600 passes whole.
 TRANSFORM_TILE_MEGAPIXELS = 4.0
@@ -91,6 +94,18 @@ def largest_side(command, aspect=1.0, gpu_gb=None):
         return None
     megapixels = (available - model.base_gb) / model.gb_per_megapixel
     return int(math.sqrt(megapixels * 1e6 / aspect))
+
+
+def tile_megapixels(gpu_gb=None):
+    """The largest tile of a stylize stage: TILE_MEGAPIXELS on the CPU; on a GPU with ``gpu_gb``
+    free, as large as GPU_SHARE of that holds by MODELS['stylize'] (never smaller), so that a
+    stage is cut only where the GPU's memory asks for it."""
+    if gpu_gb is None:
+        return TILE_MEGAPIXELS
+    model = MODELS['stylize']
+    fits = (GPU_SHARE * gpu_gb - model.base_gb) / (model.gb_per_megapixel +
+                                                   model.gb_per_image_megapixel)
+    return max(TILE_MEGAPIXELS, fits)
 
 
 def check_elements(count, what, advice, limit=MAX_ELEMENTS):

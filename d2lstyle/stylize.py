@@ -20,15 +20,16 @@ from .images import check_shape, read_image, save_image, stage_shape
 EXPLODED = 1e3
 
 
-def grid(shape, overlap=None):
-    """Chapter 3's tiles for a stage of shape (width, height): one tile if it fits."""
-    return tile_grid(shape, memory.TILE_MEGAPIXELS,
-                         memory.OVERLAP if overlap is None else overlap)
+def grid(shape, overlap=None, megapixels=None):
+    """Chapter 3's tiles of at most ``megapixels`` (default: memory.TILE_MEGAPIXELS, the CPU's)
+    for a stage of shape (width, height): one tile if it fits."""
+    return tile_grid(shape, megapixels or memory.TILE_MEGAPIXELS,
+                     memory.OVERLAP if overlap is None else overlap)
 
 
-def tiled(content_size, side):
+def tiled(content_size, side, megapixels=None):
     """Whether a stage of long side ``side`` of this photograph is optimised in tiles."""
-    return len(grid(stage_shape(content_size, side))) > 1
+    return len(grid(stage_shape(content_size, side), megapixels=megapixels)) > 1
 
 
 class Diverged(Exception):
@@ -67,9 +68,11 @@ class Run:
         self.styles = [read_image(p) for p in args.styles]
         init = presets.init_image(args.init)
         self.init_img = read_image(init) if init else None
+        self.device = framework.device(args.device)
+        # on a GPU, tiles only where its memory asks for them (memory.tile_megapixels)
+        self.tile_megapixels = memory.tile_megapixels(framework.gpu_free_gb(self.device))
         self.stages = self.plan_stages()
         self.shapes = self.stage_shapes()
-        self.device = framework.device(args.device)
         self.check_memory()
         backbone = args.backbone or preset.backbones[0]
         self.content_layers, self.style_layers = self.d2l.preset_layers(preset, backbone)
@@ -100,7 +103,10 @@ class Run:
                 if self.tiled(s.size) and s.fallback is None else s for s in stages]
 
     def tiled(self, side):
-        return tiled(self.content.size, side)
+        return tiled(self.content.size, side, self.tile_megapixels)
+
+    def grid(self, shape, overlap=None):
+        return grid(shape, overlap, self.tile_megapixels)
 
     def lbfgs_fits(self, side):
         return math.prod(stage_shape(self.content.size, side)) <= memory.FALLBACK_MEGAPIXELS * 1e6
@@ -110,7 +116,7 @@ class Run:
         print(f'd2lstyle: {len(self.stages)} stage{"s" * (len(self.stages) > 1)}'
               f'{" (planned for --size %d)" % self.args.size[0] if self.args.planned else ""}:')
         for k, (stage, (w, h)) in enumerate(zip(self.stages, self.shapes), 1):
-            n = len(grid((w, h)))
+            n = len(self.grid((w, h)))
             note = (' (tiles take Adam\'s steps)' if n > 1 and self.preset.optimizer == 'lbfgs'
                     and not self.args.planned else '')
             if stage.fallback:
@@ -157,7 +163,7 @@ class Run:
         (w, h), size = max(zip(self.shapes, [s.size for s in self.stages]),
                            key=lambda s: math.prod(s[0]))
         style = self.style_shape((w, h))
-        pixels = max(math.prod(grid((w, h)).tile), math.prod(grid(style).tile))
+        pixels = max(math.prod(self.grid((w, h)).tile), math.prod(self.grid(style).tile))
         gpu_gb = self.framework.gpu_free_gb(self.device)
         if math.prod(style) > w * h:
             what = (f'--style-scale {self.args.style_scale:g} (a {style[0]}x{style[1]} style '
@@ -184,7 +190,7 @@ class Run:
         runtime.release_memory(self.framework)  # what the last stage freed, before this one
         content_X = self.to_device(self.d2l.preprocess(self.content, shape))
         X = self.initial(content_X, shape)
-        g = grid(shape)
+        g = self.grid(shape)
         desc = f'stage {k}/{len(self.stages)} {shape[0]}x{shape[1]}' + (
             f' in {len(g)} tiles' if len(g) > 1 else '')
         with runtime.progress(total=stage.iterations, desc=desc, unit='it') as bar:
@@ -277,7 +283,7 @@ class Run:
         for img, w in zip(self.styles, blend):
             style_X = self.to_device(self.d2l.preprocess(img, shape))
             part = [G * (w / sum(blend)) for G in
-                    self.d2l.tiled_grams(self.features, style_X, grid(shape, overlap=0))]
+                    self.d2l.tiled_grams(self.features, style_X, self.grid(shape, overlap=0))]
             grams = part if grams is None else [a + b for a, b in zip(grams, part)]
         return grams
 

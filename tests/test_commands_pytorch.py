@@ -167,3 +167,30 @@ def test_what_pytorch_cannot_do_is_refused_in_one_line(tmp_path, capsys):
                          '--framework', 'pytorch', '--device', 'gpu']) == 2
         assert 'PyTorch sees no GPU' in capsys.readouterr().err
     assert not out.exists() and not (tmp_path / 'm.checkpoint').exists()
+
+
+def planned(framework, size, monkeypatch, gpu_gb):
+    """The stylize Run of --size ``size`` (nothing optimised) on ``framework``, whose device
+    reports ``gpu_gb`` free as a GPU would (None: the CPU)."""
+    from d2lstyle import presets, runtime, stylize
+    module = runtime.framework(framework)
+    monkeypatch.setattr(module, 'gpu_free_gb', lambda device: gpu_gb)
+    args = cli.make_parser().parse_args(['stylize', str(CONTENT), str(STYLE), '-o', 'o.png',
+                                         '--size', str(size), '--framework', framework])
+    cli.check_stylize(args)
+    return stylize.Run(args, presets.from_options(args), module)
+
+
+def test_on_a_gpu_a_stage_is_cut_into_tiles_only_where_its_memory_asks(monkeypatch):
+    from d2lstyle import memory
+    cpu = planned('pytorch', 1200, monkeypatch, None)
+    gpu = planned('pytorch', 1200, monkeypatch, 40.0)
+    small = planned('pytorch', 1200, monkeypatch, 5.0)
+    assert len(cpu.grid(cpu.shapes[-1])) > 1 and cpu.stages[-1].optimizer == 'adam'
+    assert all(len(gpu.grid(shape)) == 1 for shape in gpu.shapes)
+    assert [s.optimizer for s in gpu.stages] == ['lbfgs'] * len(gpu.stages)
+    assert [s.size for s in gpu.stages] == [s.size for s in cpu.stages]
+    assert len(small.grid(small.shapes[-1])) > 1  # 5 GB holds no whole 1200x900 stage
+    assert memory.tile_megapixels(None) == memory.TILE_MEGAPIXELS
+    assert memory.tile_megapixels(0.1) == memory.TILE_MEGAPIXELS  # never below the CPU's
+    assert memory.MODELS['stylize'].need_gb(memory.tile_megapixels(40.0), 0) <= 40.0

@@ -4,8 +4,10 @@
 ``notebooks``: the chapters, their titles, notebooks kept without outputs;
 ``package``: d2lstyle/mxnet/, generated from the chapters' ``#@save`` cells;
 ``docs``: the user's guide's generated tables and the README's picture;
-``npm``: the front-end packages from npm (reveal.js, minisearch), pinned and checked;
+``npm``: the front-end packages from npm (reveal.js, minisearch, onnxruntime-web), pinned
+and checked;
 ``search``: the search box's index of every page's sections;
+``tryit``: the Try-it page, the shipped networks as ONNX models and onnxruntime-web;
 ``execute``: running the chapters, each in its kernel, cached;
 ``render``: a chapter's page from its executed notebook (nbconvert);
 ``slides``: a chapter's reveal.js deck (nbconvert), and reveal.js itself;

@@ -1,6 +1,7 @@
 """Front-end packages from npm, fetched once into the cache and checked against their SHA-256,
 so that the site carries them and needs no CDN: reveal.js for the slides, minisearch for the
-search box, and axe-core for the tests' check of accessibility. ``python -m builder.npm``
+search box, onnxruntime-web for the Try-it page, and axe-core for the tests' check of
+accessibility. ``python -m builder.npm``
 fetches them all (``make fetch`` runs it)."""
 import os
 import shutil
@@ -22,6 +23,15 @@ PACKAGES = {
     'minisearch': ('minisearch@7.2.0',
                    'cb3b8126a3ea65d6b387787294f0792b0ea4a40b70f8f37688066a5638e0218a',
                    ('LICENSE.txt', 'dist/umd/index.js'), 'the search box'),
+    # the Try-it page's runtime: WebGPU's build where the browser has an adapter (it loads the
+    # asyncify WebAssembly), the plain WebAssembly one otherwise; no licence file in the
+    # package: package.json names MIT
+    'onnxruntime-web': ('onnxruntime-web@1.31.1',
+                        'bdccdb9fbb9ab537247c0c734e9b1d2b1b338b4f2a09faa58f0dc1cfa27c312c',
+                        ('package.json', 'dist/ort.wasm.min.js', 'dist/ort-wasm-simd-threaded.mjs',
+                         'dist/ort-wasm-simd-threaded.wasm', 'dist/ort.webgpu.min.js',
+                         'dist/ort-wasm-simd-threaded.asyncify.mjs',
+                         'dist/ort-wasm-simd-threaded.asyncify.wasm'), 'the Try-it page'),
     # not for the site: the tests run it over every page (tests/test_site.py)
     'axe-core': ('axe-core@4.14.1',
                  'e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745',

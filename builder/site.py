@@ -33,6 +33,7 @@ from builder.pdf import BOOK_PDF
 from builder.slides import copy_reveal, render_deck
 from builder.tabs import (FRAMEWORKS, LABELS, for_framework, frameworks_of, head_html,
                           suffixed, tabbed)
+from builder import tryit
 from d2lstyle.atomic import umask
 
 BOOK_ZIP = 'd2lstyle-book.zip'  # the chapters with everything they need to run
@@ -65,6 +66,7 @@ class Contents:
     credits: bool = False
     root: Path = ROOT
     guide: bool = False  # the site has the user's guide (builder.docs)
+    tryit: bool = False  # the site has the Try-it page (builder.tryit)
     pdf: bool = False  # the site holds the book as a PDF (builder.pdf)
 
 
@@ -82,7 +84,8 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     guide = Path(root) / DOCS / GUIDE
     book = book or load_book(root)
     contents = Contents(book, pages or [(r.path.stem, title_of(r.nb, r.path)) for r in runs],
-                        credits.exists(), Path(root), pdf=pdf, guide=guide.exists())
+                        credits.exists(), Path(root), pdf=pdf, guide=guide.exists(),
+                        tryit=tryit.available(root))
     names = [name for name, _ in contents.pages]
     copy_mathjax(out)
     copy_assets(out)
@@ -102,6 +105,11 @@ def render(runs, out, pages=None, root=ROOT, book=None, solutions=False, pdf=Fal
     if contents.guide:
         write_atomic(out / GUIDE_PAGE, page(f"User's guide - {book.title}",
                                             markdown2html_mistune(guide.read_text()), contents))
+    if contents.tryit:
+        tryit.write_models(root, out)
+        tryit.copy_runtime(out)
+        write_atomic(out / tryit.TRY_PAGE, page(f'Try it - {book.title}', tryit.content(root),
+                                                contents))
     write_search(out, searched_pages(contents, out))
     chapters = [Path(root) / CHAPTERS / f'{name}.ipynb' for name in names]
     for framework in FRAMEWORKS:
@@ -117,6 +125,7 @@ def searched_pages(contents, out):
     pages += [(f'{name}.html', title) for name, title in contents.pages
               if (Path(out) / f'{name}.html').exists()]
     pages += [(GUIDE_PAGE, "User's guide")] if contents.guide else []
+    pages += [(tryit.TRY_PAGE, 'Try it')] if contents.tryit else []
     pages += [('gallery.html', 'Gallery')]
     return pages + ([('credits.html', 'Credits')] if contents.credits else [])
 
@@ -214,6 +223,8 @@ def sidebar(contents, current=None):
         extra.insert(1, link('credits.html', 'Credits: images and weights'))
     if contents.guide:
         extra.insert(0, link(GUIDE_PAGE, "User's guide: the commands, building the site"))
+    if contents.tryit:
+        extra.insert(0, link(tryit.TRY_PAGE, 'Try it: paint your photo in the browser'))
     if contents.pdf:
         extra.append(link(BOOK_PDF, 'The book as a PDF'))
     items = ''.join(f'<li>{item}</li>' for item in extra)
@@ -338,6 +349,8 @@ def first_screen(contents, shown, lead):
     what the book teaches, three ways in, and the next chapters' results."""
     ways = [link(f'{contents.pages[0][0]}.html', 'Read chapter 1', class_='d2l-way'),
             link('#downloads', 'Download the notebooks', class_='d2l-way')]
+    if contents.tryit:
+        ways.append(link(tryit.TRY_PAGE, 'Try it on your photo', class_='d2l-way'))
     if contents.guide:
         ways.append(link(GUIDE_PAGE, 'Stylize your own photo', class_='d2l-way'))
     text = (f'<div class="d2l-lead">{markdown2html_mistune(lead)}'

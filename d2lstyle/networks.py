@@ -66,6 +66,15 @@ def read_params(path):
 def read_network(prefix):
     """The parameters of an exported network in the order its graph uses them, and the graph's
     operators: ([(name, array)], [(op, attrs)])."""
+    nodes, arrays = read_graph(prefix)
+    order = [n['name'] for n in nodes if n['op'] == 'null' and n['name'] in arrays]
+    return [(name, arrays[name]) for name in order], [(n['op'], n.get('attrs', {}))
+                                                     for n in nodes if n['op'] != 'null']
+
+
+def read_graph(prefix):
+    """An exported network's graph, its nodes in order (each with its op, name, attrs and
+    inputs; the last is the output), and its parameters by name: (nodes, {name: array})."""
     prefix = Path(prefix)
     symbol, params = Path(f'{prefix}-symbol.json'), Path(f'{prefix}-0000.params')
     for path in (symbol, params):
@@ -77,10 +86,7 @@ def read_network(prefix):
         nodes = json.loads(symbol.read_text())['nodes']
     except (ValueError, KeyError) as err:
         raise D2lStyleError(f'{symbol} is not an exported graph ({err}): export it again') from None
-    arrays = read_params(params)
-    order = [n['name'] for n in nodes if n['op'] == 'null' and n['name'] in arrays]
-    return [(name, arrays[name]) for name in order], [(n['op'], n.get('attrs', {}))
-                                                     for n in nodes if n['op'] != 'null']
+    return nodes, read_params(params)
 
 
 def _write_array(f, array):

@@ -84,7 +84,8 @@ LAYERS = [
     ('d2lstyle.mxnet', 'd2lstyle.torch'),
     ('d2lstyle.common',),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
-     'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin', 'd2lstyle.networks'),
+     'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin', 'd2lstyle.networks',
+     'd2lstyle.onnx_export'),
     ('d2lstyle.atomic', 'd2lstyle.frameworks'),
     ('d2lstyle',),
 ]

@@ -34,7 +34,8 @@ def transform_seconds(model, repeats, ctx=None):
     from d2lstyle import mxnet as d2l
     from d2lstyle import runtime, transfer
     ctx = ctx or mx.cpu()
-    stylize_photo = transfer.load(runtime.framework('mxnet'), model, ctx)  # chapter 5's stylize_photo with the network
+    # chapter 5's stylize_photo with the network
+    stylize_photo = transfer.load(runtime.framework('mxnet'), model, ctx)
     photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
     stylize_photo(photo)
     return seconds(lambda: stylize_photo(photo), repeats)

@@ -43,7 +43,8 @@ def summary(found, shape, num_evals):
     target, adam_seconds = adam[-1][4], adam[-1][0]
     reached = [i for i, row in enumerate(lbfgs) if row[4] <= target]
     from d2lstyle import runtime
-    report = {**runtime.measured_on(runtime.framework('mxnet')), 'shape': list(shape), 'num_evals': num_evals,
+    report = {**runtime.measured_on(runtime.framework('mxnet')), 'shape': list(shape),
+              'num_evals': num_evals,
               'results': [{'method': name, 'evals': len(h), 'seconds': h[-1][0],
                            'final_total': h[-1][4], 'history': h}
                           for name, h in found.items()],

@@ -13,6 +13,7 @@ from PIL import Image
 
 from builder import ASSETS, IMG, PACKAGE, write_atomic
 from builder.npm import PACKAGES, npm_package
+from d2lstyle.images import MIN_SIDE
 
 TRY_PAGE = 'try.html'
 FOLDER = 'try'  # the models, thumbnails and photographs, under the site
@@ -109,6 +110,7 @@ def content(root):
                      f'</button>' for photo in PHOTOS if (Path(root) / IMG / photo).exists())
     sizes = ''.join(f'<option value="{s}">{s} pixels{" (slower)" if s > 768 else ""}</option>'
                     for s in SIZES)
+    settings = {'min_side': MIN_SIDE}  # what try.js checks, as the commands do
     return f'''<h1>Try it: paint your photograph</h1>
 <p>Chapter 5's networks, one per painting, run here in your browser: your photograph stays on
 your machine, nothing is installed, and nothing is sent anywhere. Choose a photograph, a
@@ -139,5 +141,5 @@ the page runs it with onnxruntime-web, on WebGPU where the browser offers it and
 WebAssembly, in a Web Worker so the page stays responsive. The page needs to be served over
 HTTP (any static host, or <code>python -m http.server</code> in the site's folder); opened as a
 file, the browser refuses to load the networks.</p>
-<script type="application/json" id="d2l-try-settings">{json.dumps({"sizes": SIZES})}</script>
+<script type="application/json" id="d2l-try-settings">{json.dumps(settings)}</script>
 <script src="_static/try.js"></script>'''

@@ -118,8 +118,8 @@ def check_elements(count, what, advice, limit=MAX_ELEMENTS):
 
 def check_fits(command, megapixels, what, advice, gpu_gb=None, image_megapixels=0.0,
                extra_gb=0.0):
-    """Refuse a run (on a GPU with ``gpu_gb`` free) whose estimated peak (plus ``extra_gb``) exceeds the memory
-    available there now. Returns the estimate in GB."""
+    """Refuse a run (on a GPU with ``gpu_gb`` free) whose estimated peak (plus ``extra_gb``)
+    exceeds the memory available there now. Returns the estimate in GB."""
     need = MODELS[command].need_gb(megapixels, image_megapixels) + extra_gb
     available = available_gb(gpu_gb)
     if available is not None and need > available:

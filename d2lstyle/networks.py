@@ -155,7 +155,9 @@ class _Graph:
             x = self.op('BatchNorm', f'{n}_fwd', inputs, outputs=3, axis=1, eps=1e-05,
                         fix_gamma=False, momentum=0.9, use_global_stats=False)
             self.nodes[x]['inputs'][3][2] = self.nodes[x]['inputs'][4][2] = 1  # aux states
-        return self.op('Activation', f'{self.name("relu")}_fwd', [x], act_type='relu') if relu else x
+        if not relu:
+            return x
+        return self.op('Activation', f'{self.name("relu")}_fwd', [x], act_type='relu')
 
     def json(self, head):
         return {'nodes': self.nodes,

@@ -271,8 +271,9 @@ class Run:
         """Chapter 2's (hybridized) StyleLoss for images of content_X's size."""
         _, styles_of_this_size = self.features(content_X)
         channels = [Y.shape[1] for Y in styles_of_this_size]
+        weights = self.d2l.loss_weights(self.preset, channels)
         loss = self.d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
-                                  styles_of_this_size, *self.d2l.loss_weights(self.preset, channels))
+                                  styles_of_this_size, *weights)
         return self.framework.compiled(loss)
 
     def style_grams(self, shape):

@@ -180,13 +180,11 @@ def train(args, argv):
         framework = runtime.framework(args.framework)
         net, loss, styles_Y_gram, loader, devices, folder = prepare_training(args, framework)
     stop = threading.Event()  # set by Ctrl-C, SIGTERM or SIGHUP: save after this step, end
-    # MXNet's tab splits each batch over a list of devices; PyTorch's trains on one
-    where = devices if framework.NAME == 'mxnet' else devices[0]
     try:
         with signals.stop_after_step(stop):
             history = framework.d2l.train_transform_net(
-                net, loss, styles_Y_gram, loader, args.iterations, args.lr, where, folder,
-                args.save_every, stop)
+                net, loss, styles_Y_gram, loader, args.iterations, args.lr,
+                framework.training_devices(devices), folder, args.save_every, stop)
     except KeyboardInterrupt as again:  # a second signal: the last checkpoint stands
         print(f'd2lstyle: {signals.status(signals.signum(again))} at once; run the same command '
               f'again to resume from the last checkpoint in {folder}', file=sys.stderr)

@@ -18,6 +18,8 @@ about as many partial passes as there are normalisation layers.
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 # Two stride-2 layers: tiles start and end on multiples of 4, so that the tiles' pixels meet
 # the strided convolutions and upsamplings on the same grid as the whole image's.
 ALIGN = 4
@@ -59,3 +61,24 @@ def core_of(Y, tile):
     s = Y.shape[3] / (bx1 - bx0)
     return Y[:, :, round((y0 - by0) * s):round((y1 - by0) * s),
              round((x0 - bx0) * s):round((x1 - bx0) * s)]
+
+
+class Moments:
+    """A norm's input over the tiles' cores, channel by channel: its sum, its sum of squares and
+    its count, which give the whole image's mean and variance."""
+
+    def __init__(self):
+        self.total, self.squares, self.count = 0.0, 0.0, 0
+
+    def add(self, part):
+        """One tile's core of the norm's input: a numpy array (N, C, h, w)."""
+        part = part.astype(np.float64)
+        self.total = self.total + part.sum(axis=(0, 2, 3))
+        self.squares = self.squares + (part ** 2).sum(axis=(0, 2, 3))
+        self.count += part.shape[0] * part.shape[2] * part.shape[3]
+
+    def folded(self, gamma, beta, eps):
+        """The norm as an affine map of these statistics: (scale, shift), shaped (1, C, 1, 1)."""
+        mean = self.total / self.count
+        scale = gamma / np.sqrt(self.squares / self.count - mean ** 2 + eps)
+        return scale.reshape(1, -1, 1, 1), (beta - mean * scale).reshape(1, -1, 1, 1)

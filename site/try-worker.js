@@ -23,7 +23,13 @@ async function start(runtime) {
 
 async function session(model) {
   if (!sessions[model]) {
-    sessions[model] = await ort.InferenceSession.create(model, {executionProviders: [backend]});
+    try {
+      sessions[model] = await ort.InferenceSession.create(model, {executionProviders: [backend]});
+    } catch (err) {
+      if (backend !== 'webgpu') throw err;
+      backend = 'wasm';  // an adapter, but WebGPU failed: the same build runs WebAssembly too
+      sessions[model] = await ort.InferenceSession.create(model, {executionProviders: [backend]});
+    }
   }
   return sessions[model];
 }

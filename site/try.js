@@ -8,9 +8,12 @@
   const status = $('d2l-status'), paint = $('d2l-paint'), size = $('d2l-size');
   const strength = $('d2l-strength'), download = $('d2l-download');
   const photoCanvas = $('d2l-photo'), paintedCanvas = $('d2l-painted');
-  const MAX_BYTES = 50e6, MAX_PIXELS = 50e6;  // larger files are refused before decoding
-  let bitmap = null, photoName = 'photo', photo = null, painted = null, busy = false;
-  let worker = null;
+  const settings = JSON.parse($('d2l-try-settings').textContent);
+  // files over MAX_BYTES are refused before decoding, images over MAX_PIXELS after it
+  const MAX_BYTES = 50e6, MAX_PIXELS = 50e6;
+  let bitmap = null, photoName = 'photo', photo = null, busy = false, worker = null;
+  let painted = null, paintedName = '';  // the last result, and the file name to download it as
+  let current = 0;  // the run whose result the page waits for; a new photo or size ends it
 
   function say(text, isError) {
     status.textContent = text;
@@ -44,10 +47,25 @@
     if (bitmap) bitmap.close();
     bitmap = decoded;
     photoName = name.replace(/\.[^.]*$/, '');
+    restart();
+    if (fits()) say(`${name}: ${bitmap.width}\u00d7${bitmap.height}. Choose a painting and paint.`);
+  }
+
+  function restart() {
+    // a new photograph or size: the run under way, if any, no longer counts
+    current++;
     painted = null;
     draw();
-    paint.disabled = false;
-    say(`${name}: ${bitmap.width}\u00d7${bitmap.height}. Choose a painting and paint.`);
+    paint.disabled = busy || !fits();
+  }
+
+  function fits() {
+    // the network needs room on each side (as d2lstyle's commands do)
+    const [w, h] = shape();
+    if (Math.min(w, h) >= settings.min_side) return true;
+    say(`At ${w}\u00d7${h} pixels the photograph is too narrow: each side needs at least ` +
+        `${settings.min_side} pixels; choose a larger size or another photograph.`, true);
+    return false;
   }
 
   function shape() {
@@ -88,6 +106,7 @@
   function show() {
     // the painted picture over the photograph, by the strength: no new pass
     if (!painted) return;
+    const name = paintedName;
     const a = Number(strength.value) / 100, blend = new ImageData(photo.width, photo.height);
     for (let i = 0; i < blend.data.length; i += 4) {
       for (let c = 0; c < 3; c++) {
@@ -99,7 +118,7 @@
     paintedCanvas.toBlob((blob) => {
       if (download.href) URL.revokeObjectURL(download.href);
       download.href = URL.createObjectURL(blob);
-      download.download = `${photoName}-${painting()}.png`;
+      download.download = name;
       download.hidden = false;
     }, 'image/png');
   }
@@ -109,39 +128,71 @@
   }
 
   function run() {
-    if (!bitmap || busy) return;
+    if (!bitmap || busy || !fits()) return;
     draw();
-    const input = planes(photo);
+    const id = ++current, source = photo, input = planes(photo), name = painting();
+    painted = null;
     busy = true;
     paint.disabled = true;
-    worker = worker || new Worker('_static/try-worker.js');
-    const name = painting();
+    worker = worker || start();
     worker.onmessage = (event) => {
       const m = event.data;
-      if (m.progress) return say(m.progress);
-      busy = false;
-      paint.disabled = false;
-      if (m.error) return say(`The network could not run: ${m.error}`, true);
-      const {width: w, height: h} = photo;
-      painted = new ImageData(w, h);
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const s = y * input.width + x, t = 4 * (y * w + x), n = input.width * input.height;
-          for (let c = 0; c < 3; c++) painted.data[t + c] = Math.round(m.pixels[c * n + s]);
-          painted.data[t + 3] = 255;
-        }
+      if (m.progress) {
+        if (id === current) say(m.progress);
+        return;
       }
+      busy = false;
+      paint.disabled = !fits();
+      if (m.error) {
+        stop();  // a fresh runtime for the next run
+        if (id === current) say(`The network could not run: ${m.error}`, true);
+        return;
+      }
+      if (id !== current) return;  // the photograph or the size changed meanwhile
+      painted = unplanes(m.pixels, input, source.width, source.height);
+      paintedName = `${photoName}-${name}.png`;
       show();
       const how = m.backend === 'webgpu' ? 'WebGPU'
         : `WebAssembly, ${m.threads} thread${m.threads > 1 ? 's' : ''}`;
       root.dataset.seconds = m.seconds;
-      say(`Painted ${w}\u00d7${h} in ${m.seconds.toFixed(2)} s (${how}).`);
+      say(`Painted ${source.width}\u00d7${source.height} in ${m.seconds.toFixed(2)} s (${how}).`);
     };
     const base = new URL(root.dataset.models, location.href).href;
     worker.postMessage({model: `${base}${name}.onnx`, width: input.width, height: input.height,
                         pixels: input.pixels,
                         runtime: new URL(root.dataset.runtime, location.href).href},
                        [input.pixels.buffer]);
+  }
+
+  function unplanes(pixels, input, w, h) {
+    // the network's RGB planes, cropped to the photograph and rounded, as an image
+    const image = new ImageData(w, h), n = input.width * input.height;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const s = y * input.width + x, t = 4 * (y * w + x);
+        for (let c = 0; c < 3; c++) image.data[t + c] = Math.round(pixels[c * n + s]);
+        image.data[t + 3] = 255;
+      }
+    }
+    return image;
+  }
+
+  function start() {
+    const w = new Worker('_static/try-worker.js');
+    w.onerror = (event) => {  // the worker could not load or crashed: say so, start afresh
+      event.preventDefault();
+      stop();
+      busy = false;
+      paint.disabled = !bitmap || !fits();
+      say(`The painter could not start (${event.message || 'its script did not load'}); ` +
+          'reload the page to try again.', true);
+    };
+    return w;
+  }
+
+  function stop() {
+    if (worker) worker.terminate();
+    worker = null;
   }
 
   $('d2l-file').addEventListener('change', (e) => {
@@ -168,6 +219,11 @@
     });
   }
   paint.addEventListener('click', run);
-  size.addEventListener('change', () => { if (bitmap) { painted = null; draw(); } });
+  size.addEventListener('change', () => {
+    if (bitmap) {
+      restart();
+      if (fits()) say('Paint again at the new size.');
+    }
+  });
   strength.addEventListener('input', show);
 })();

@@ -34,7 +34,8 @@ def test_devices_are_the_gpus_mxnet_sees_and_no_more():
 def test_pytorch_gives_its_cpu_and_refuses_what_it_cannot_do():
     torch = pytest.importorskip('torch')
     pytorch = runtime.framework('pytorch')
-    assert pytorch.device('cpu') == torch.device('cpu') and pytorch.gpu_free_gb(torch.device('cpu')) is None
+    cpu = pytorch.device('cpu')
+    assert cpu == torch.device('cpu') and pytorch.gpu_free_gb(cpu) is None
     if not torch.cuda.is_available():
         with pytest.raises(D2lStyleError, match='--device gpu: PyTorch sees no GPU'):
             pytorch.device('gpu')

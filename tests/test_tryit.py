@@ -2,22 +2,21 @@
 paints as MXNet's ``transform`` does, and the page painting a photograph in headless Chromium,
 served over HTTP from 127.0.0.1, with nothing fetched from anywhere else."""
 import base64
-import functools
-import http.server
 import io
+import json
 import os
-import threading
+import sys
 
-import nbformat
 import numpy as np
 import pytest
 from PIL import Image
 
-from builder import ROOT, site, tryit
-from builder.config import chapter_paths, load_book
-from builder.notebooks import title_of
+from builder import ROOT, tryit
 from builder.pdf import CHROMIUM
 from d2lstyle import cli, networks, transfer
+
+sys.path.insert(0, str(ROOT / 'benchmarks'))
+import browser as browser_benchmark  # noqa: E402
 
 ort = pytest.importorskip('onnxruntime')
 onnx_export = pytest.importorskip('d2lstyle.onnx_export')
@@ -53,7 +52,6 @@ def test_every_shipped_network_in_onnx_paints_as_transform_does(model, tmp_path)
 
 
 def test_a_graph_with_a_layer_the_network_lacks_is_refused(tmp_path):
-    import json
     source = transfer.model_prefix('starry_night')
     graph = json.loads(open(f'{source}-symbol.json').read())
     graph['nodes'][8]['op'] = 'LeakyReLU'
@@ -75,24 +73,11 @@ def test_the_page_offers_one_network_per_painting_with_its_title():
 
 @pytest.fixture(scope='module')
 def tried(tmp_path_factory):
-    """The site's frame with the Try-it page (no chapter executed), over HTTP on 127.0.0.1."""
-    out = tmp_path_factory.mktemp('site')
-    pages = [(p.stem, title_of(nbformat.read(p, 4), p)) for p in chapter_paths(load_book(ROOT))]
-    site.render([], out, pages)
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Quiet,
-                                                                            directory=str(out)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield out, f'http://127.0.0.1:{httpd.server_address[1]}/'
-    httpd.shutdown()
-    httpd.server_close()
-
-
-class Quiet(http.server.SimpleHTTPRequestHandler):
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      '.mjs': 'text/javascript', '.wasm': 'application/wasm'}
-
-    def log_message(self, *args):
-        pass
+    """The site's frame with the Try-it page (no chapter executed), over HTTP on 127.0.0.1, as
+    benchmarks/browser.py serves it."""
+    out = browser_benchmark.build_site(tmp_path_factory.mktemp('site'))
+    with browser_benchmark.served(out) as server:
+        yield out, server
 
 
 @pytest.fixture(scope='module')
@@ -177,3 +162,49 @@ def test_a_file_that_is_not_an_image_gets_one_line_and_the_page_goes_on(page, tm
     page.click('button.d2l-photo[data-src$="flower.jpg"]')  # and then a photograph works
     page.wait_for_function("!document.getElementById('d2l-paint').disabled")
     assert not page.eval_on_selector('#d2l-status', 'e => e.classList.contains("d2l-error")')
+
+
+@pytest.mark.browser
+def test_the_benchmark_measures_at_a_tiny_size(chromium, tried, tmp_path):
+    folder, _ = tried
+    row = browser_benchmark.measure(chromium, folder, [64], 'starry_night', 1, tmp_path)['64']
+    assert set(row) == {'page', 'page_isolated', 'transform_mxnet', 'transform_pytorch'}
+    assert 'WebAssembly, 1 thread)' in row['page']['said']
+    threads = min(4, os.cpu_count())  # cross-origin isolated: a thread a core, at most 4
+    assert f'WebAssembly, {threads} thread' in row['page_isolated']['said']
+    assert all(r['seconds'] > 0 for r in row.values())
+
+
+@pytest.mark.browser
+def test_a_new_photograph_during_a_run_discards_the_old_result(page, tmp_path):
+    large = tmp_path / 'large.png'
+    Image.open(ROOT / 'img' / 'tubingen.jpg').convert('RGB').save(large)  # 1024x768: seconds
+    page.set_input_files('#d2l-file', str(large))
+    page.select_option('#d2l-size', '1024')
+    page.click('#d2l-paint')
+    page.set_input_files('#d2l-file', str(PHOTO))  # while the network paints the first
+    page.wait_for_function("!document.getElementById('d2l-paint').disabled", timeout=180_000)
+    assert page.text_content('#d2l-status').startswith('flower.jpg: 512\u00d7342.')
+    assert canvas(page, 'd2l-painted').shape == (342, 512, 3)
+    assert page.is_hidden('#d2l-download')  # nothing painted of this photograph yet
+    said = status_after(page, lambda: page.click('#d2l-paint'))
+    assert said.startswith('Painted 512\u00d7342 in '), said
+
+
+@pytest.mark.browser
+def test_a_painter_that_cannot_start_gets_one_line_and_paint_again(page):
+    page.route('**/try-worker.js', lambda route: route.fulfill(status=404, body='gone'))
+    page.set_input_files('#d2l-file', str(PHOTO))
+    said = status_after(page, lambda: page.click('#d2l-paint'), timeout=30_000)
+    assert said.startswith('The painter could not start'), said
+    assert page.is_enabled('#d2l-paint')
+
+
+@pytest.mark.browser
+def test_a_photograph_too_narrow_for_the_network_is_refused(page, tmp_path):
+    banner = tmp_path / 'banner.png'
+    Image.new('RGB', (2000, 40), 'white').save(banner)  # 512x10 at the default size
+    page.set_input_files('#d2l-file', str(banner))
+    page.wait_for_function(f"{STATUS}.classList.contains('d2l-error')")
+    assert 'too narrow: each side needs at least 32 pixels' in page.text_content('#d2l-status')
+    assert page.is_disabled('#d2l-paint')

@@ -6,10 +6,11 @@ PyTorch runs on any current Python. ``require`` says so in one line instead of a
 from deep inside the framework's import.
 
 ``runtime.framework(name)`` gives the commands a framework as one module of this package,
-``frameworks.mxnet`` or ``frameworks.pytorch``, with the same names in each: ``d2l`` (the chapters' package of that
-tab) and the few things the chapters leave to their reader (the device of ``--device``, a
-seed, Adam as ``gradient_descent`` takes it, freeing memory, reading and writing a model).
-The commands (``stylize``, ``transfer``) are written once against these names.
+``frameworks.mxnet`` or ``frameworks.pytorch``, with the same names in each: ``d2l`` (the
+chapters' package of that tab) and the few things the chapters leave to their reader (the
+device of ``--device``, a seed, Adam as ``gradient_descent`` takes it, freeing memory, reading
+and writing a model). The commands (``stylize``, ``transfer``) are written once against these
+names.
 """
 import importlib.util
 import sys

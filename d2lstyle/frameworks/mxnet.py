@@ -108,6 +108,11 @@ def transform_net(width, norm, ctxs):
     return net
 
 
+def training_devices(ctxs):
+    """What chapter 5's ``train_transform_net`` takes: MXNet's splits each batch over them."""
+    return ctxs
+
+
 def training_loss(loss, ctxs):
     """Chapter 5's perceptual loss copied to every device, hybridized."""
     loss.collect_params().reset_ctx(ctxs)

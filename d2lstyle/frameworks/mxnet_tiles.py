@@ -63,18 +63,13 @@ class TiledTransform:
     def statistics(self, X, grid):
         """Fold each norm's whole-image mean and variance into its scale and shift, in order."""
         for name, x, gamma, beta, eps in self.norms:
-            total, squares, count = 0.0, 0.0, 0
-            run = self.block(x)
+            moments, run = transform_tiles.Moments(), self.block(x)
             for tile in grid:
-                part = core_of(run(X, tile), tile).asnumpy().astype(np.float64)
-                total = total + part.sum(axis=(0, 2, 3))
-                squares = squares + (part ** 2).sum(axis=(0, 2, 3))
-                count += part.shape[0] * part.shape[2] * part.shape[3]
-            mean = total / count
-            scale = self.params[gamma].asnumpy() / np.sqrt(squares / count - mean ** 2 + eps)
-            shift = self.params[beta].asnumpy() - mean * scale
-            self.params[f'{name}_scale'] = mx.nd.array(scale.reshape(1, -1, 1, 1), ctx=self.ctx)
-            self.params[f'{name}_shift'] = mx.nd.array(shift.reshape(1, -1, 1, 1), ctx=self.ctx)
+                moments.add(core_of(run(X, tile), tile).asnumpy())
+            scale, shift = moments.folded(self.params[gamma].asnumpy(),
+                                          self.params[beta].asnumpy(), eps)
+            self.params[f'{name}_scale'] = mx.nd.array(scale, ctx=self.ctx)
+            self.params[f'{name}_shift'] = mx.nd.array(shift, ctx=self.ctx)
 
     def __call__(self, img):
         X = d2l.preprocess(img, img.size).as_in_context(self.ctx)

@@ -1,8 +1,5 @@
 """What the commands need of PyTorch beyond the book's PyTorch tab (``d2lstyle.torch``); the
 same names as ``frameworks.mxnet``. No MXNet: this runs on any Python PyTorch runs on."""
-import pickle
-import zipfile
-
 import torch
 
 from .. import D2lStyleError, networks, weights
@@ -15,8 +12,9 @@ VERSION = torch.__version__
 TRANSFORM_TILES = True
 # PyTorch indexes arrays with 64 bits: no limit on an array's elements below memory's
 MAX_ELEMENTS = None
-# what loading a model that is not an exported TransformNet raises
-MODEL_ERRORS = (RuntimeError, ValueError, KeyError, pickle.UnpicklingError, zipfile.BadZipFile)
+# what reading a model that is not an exported TransformNet raises (networks raises
+# D2lStyleError for a missing, truncated or foreign file)
+MODEL_ERRORS = (ValueError, KeyError)
 
 
 def num_gpus():
@@ -70,8 +68,9 @@ def numel(X):
 
 
 def wait():
-    """Until the work queued so far is done: CUDA kernels run asynchronously."""
-    if torch.cuda.is_available():
+    """Until the work queued so far is done: CUDA kernels run asynchronously. A run on the CPU
+    never starts CUDA (that takes memory on the GPU, or fails where another process holds it)."""
+    if torch.cuda.is_initialized():
         torch.cuda.synchronize()
 
 
@@ -92,7 +91,7 @@ def compiled(loss, **options):
 
 def stage_done(net):
     """Give the cached blocks of the stage's arrays back to the GPU."""
-    if torch.cuda.is_available():
+    if torch.cuda.is_initialized():
         torch.cuda.empty_cache()
 
 
@@ -100,15 +99,21 @@ def load_transform(prefix, dev, tile_megapixels=None):
     """An exported network (either framework's export: ``networks``) as a function from a PIL
     image to its result: in one pass, or in tiles of at most ``tile_megapixels`` with the same
     result (``pytorch_tiles``)."""
+    net = d2l.from_mxnet(prefix)  # the commands' one format, not chapter 5's .pt2 export
     if tile_megapixels:
-        return TiledTransform(d2l.from_mxnet(prefix), dev, tile_megapixels)
-    net = d2l.load_model(prefix, dev)
+        return TiledTransform(net, dev, tile_megapixels)
+    net = net.to(dev)
     return lambda img: d2l.stylize_photo(net, img, dev)
 
 
 def transform_net(width, norm, devs):
     """Chapter 5's network with new weights on the device."""
     return d2l.TransformNet(width, norm).to(devs[0])
+
+
+def training_devices(devs):
+    """What chapter 5's ``train_transform_net`` takes: PyTorch's trains on one device."""
+    return devs[0]
 
 
 def training_loss(loss, devs):

@@ -51,16 +51,13 @@ class TiledTransform:
         """Each norm's whole-image mean and variance folded into its scale and shift, in order."""
         self.folded.clear()
         for norm in self.norms:
-            total, squares, count = 0.0, 0.0, 0
+            moments = transform_tiles.Moments()
             for tile in grid:
-                part = core_of(self.up_to(norm, X, tile), tile).double()
-                total = total + part.sum(dim=(0, 2, 3))
-                squares = squares + (part ** 2).sum(dim=(0, 2, 3))
-                count += part.shape[0] * part.shape[2] * part.shape[3]
-            mean = total / count
-            scale = norm.weight.double() / torch.sqrt(squares / count - mean ** 2 + norm.eps)
-            shift = norm.bias.double() - mean * scale
-            self.folded[norm] = (scale.float().view(1, -1, 1, 1), shift.float().view(1, -1, 1, 1))
+                moments.add(core_of(self.up_to(norm, X, tile), tile).cpu().numpy())
+            parts = moments.folded(norm.weight.detach().cpu().numpy(),
+                                   norm.bias.detach().cpu().numpy(), norm.eps)
+            self.folded[norm] = tuple(torch.tensor(p, dtype=torch.float32, device=X.device)
+                                      for p in parts)
 
     @torch.no_grad()
     def __call__(self, img):

@@ -37,7 +37,7 @@ from pathlib import Path
 from builder import BENCHMARKS, BUILD, CHAPTERS, PACKAGE, ROOT, BuildError
 from builder.config import CONFIG, PROFILES, chapter_paths, load_book
 from builder.execute import DEFAULT_TIMEOUT, execute_many, summary
-from builder.docs import memory_table, options_table, save_docs
+from builder.docs import browser_table, memory_table, options_table, save_docs
 from builder.notebooks import find_chapters, pages_of, strip
 from builder.pdf import BOOK_PDF, render_pdf
 from builder.package import COMMON, GENERATED, PACKAGES, save_all
@@ -97,8 +97,9 @@ def parse(argv=None, root=ROOT):
 
 
 def guide_sections(root=ROOT):
-    """What the user's guide's generated sections hold (builder.docs): each command's options,
-    from the parsers of d2lstyle and of this program, and the stored memory peaks."""
+    """What the generated sections of the user's guide and the README hold (builder.docs): each
+    command's options, from the parsers of d2lstyle and of this program, the stored memory
+    peaks and the Try-it page's times."""
     from d2lstyle.cli import make_parser as command_parser  # argparse only: no framework
     commands = next(a for a in command_parser()._actions
                     if isinstance(a, argparse._SubParsersAction))
@@ -106,6 +107,8 @@ def guide_sections(root=ROOT):
     sections['options build.py'] = options_table(make_parser())
     if (Path(root) / BENCHMARKS / 'memory.json').exists():
         sections['memory'] = memory_table(root)
+    if (Path(root) / BENCHMARKS / 'browser.json').exists():
+        sections['browser'] = browser_table(root)
     return sections
 
 

@@ -1,7 +1,8 @@
-"""The front door's generated parts: the README's picture and the user's guide's tables.
+"""The front door's generated parts: the README's picture and tables of the user's guide and
+the README.
 
-The user's guide (``docs/guide.md``, a page of the site as ``guide.html``) is written by
-hand, except between the lines ``<!-- generated: NAME -->`` and ``<!-- end generated -->``,
+The user's guide (``docs/guide.md``, a page of the site as ``guide.html``) and the README are
+written by hand, except between the lines ``<!-- generated: NAME -->`` and ``<!-- end generated -->``,
 which every build (and ``build.py --save-only``) rewrites from the program and the stored
 benchmarks: each command's options from its own argument parser, so that the guide cannot
 drift from ``--help``, and measured figures from the benchmarks' JSON, with the machine that
@@ -21,6 +22,7 @@ from builder import BENCHMARKS, IMG, ROOT, BuildError, write_atomic
 
 DOCS = 'docs'
 GUIDE = 'guide.md'
+README = 'README.md'
 PICTURE = 'readme.jpg'
 # the README's picture: photograph, painting, and the planned `stylize --size 1200` of the two
 PICTURE_PARTS = (f'{IMG}/tubingen.jpg', f'{IMG}/starry_night.jpg',
@@ -58,6 +60,22 @@ def memory_table(root=ROOT):
     return '\n'.join(rows + ['', f"Measured by `benchmarks/memory.py` on {stored['machine']}."])
 
 
+def browser_table(root=ROOT):
+    """The seconds that benchmarks/browser.py measured: the Try-it page against transform."""
+    stored = json.loads((Path(root) / BENCHMARKS / 'browser.json').read_text())
+    rows = ['| long side | the page, one thread | the page, cross-origin isolated | '
+            '`transform`, MXNet | `transform`, PyTorch |', '| --- | --- | --- | --- | --- |']
+    for side, row in stored['sizes'].items():
+        threads = re.search(r'(\d+) threads?\)', row['page_isolated']['said']).group(1)
+        rows.append(f"| {side} px | {row['page']['seconds']:.2f} s | "
+                    f"{row['page_isolated']['seconds']:.2f} s ({threads} threads) | "
+                    f"{row['transform_mxnet']['seconds']:.2f} s | "
+                    f"{row['transform_pytorch']['seconds']:.2f} s |")
+    return '\n'.join(rows + ['', f"Measured by `benchmarks/browser.py` ({stored['model']}, the "
+                                 f"median of {stored['repeats']} passes after one) on "
+                                 f"{stored['machine']}, headless Chromium {stored['chromium']}."])
+
+
 def fill(text, sections, path):
     """``text`` with each generated section replaced by ``sections[name]``."""
     def replace(match):
@@ -89,16 +107,16 @@ def picture(root=ROOT):
 
 
 def save_docs(sections, root=ROOT):
-    """Rewrite the guide's generated sections (``sections()`` gives them) and the README's
-    picture where they changed; the paths written. A book without them is left alone."""
+    """Rewrite the generated sections (``sections()`` gives them) of the guide and the README,
+    and the README's picture, where they changed; the paths written. A book without them is
+    left alone."""
     written = []
-    guide = Path(root) / DOCS / GUIDE
-    if guide.exists():
-        text = guide.read_text()
-        new = fill(text, sections(), guide)
+    for path in (Path(root) / DOCS / GUIDE, Path(root) / README):
+        text = path.read_text() if path.exists() else None
+        new = text and fill(text, sections(), path)
         if new != text:
-            write_atomic(guide, new)
-            written.append(guide)
+            write_atomic(path, new)
+            written.append(path)
     if all((Path(root) / part).exists() for part in PICTURE_PARTS):
         target, data = Path(root) / DOCS / PICTURE, picture(root)
         if not target.exists() or target.read_bytes() != data:

@@ -56,11 +56,13 @@ def test_every_readme_command_exists_as_written():
         assert model is None or (ROOT / 'd2lstyle' / 'models' / f'{model}.json').exists()
 
 
-def test_the_guides_tables_are_what_the_build_writes():
+def test_the_guides_and_readmes_tables_are_what_the_build_writes():
     text = GUIDE.read_text()
     sections = build.guide_sections(ROOT)
-    assert set(re.findall(r'<!-- generated: (.+?) -->', text)) == set(sections)
+    readme = set(re.findall(r'<!-- generated: (.+?) -->', README.read_text()))
+    assert set(re.findall(r'<!-- generated: (.+?) -->', text)) | readme == set(sections)
     assert docs.fill(text, sections, GUIDE) == text, 'run python build.py --save-only'
+    assert docs.fill(README.read_text(), sections, README) == README.read_text()
 
 
 def test_every_option_is_in_the_guide_with_its_meaning():

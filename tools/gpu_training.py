@@ -123,7 +123,7 @@ def export_float16(params, width, prefix):
 def import_model(args):
     """Export the last run's weights as a model in args.models, with its record."""
     from d2lstyle.atomic import write_json
-    from d2lstyle.runtime import versions
+    from d2lstyle.runtime import framework, versions
     from d2lstyle.weights import sha256
     params, record, stages, losses = read_stages(args.stages)
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +142,7 @@ def import_model(args):
         'losses': [dict(zip(names, map(float, l))) for l in losses],
         'machine': f"1 {record['device']} (PyTorch {record['torch']})",
         'files': {f.name: sha256(f) for f in files}, 'stored_as': 'float16',
-        'float16_difference': difference, 'versions': versions()})
+        'float16_difference': difference, 'versions': versions(framework('mxnet'))})
     print(f'wrote {args.models / args.name}-*, {files[1].stat().st_size / 1e6:.2f} MB of '
           f'weights, and {args.name}.json')
 

@@ -9,6 +9,7 @@ import math
 import sys
 import time
 
+import numpy as np
 from PIL import Image
 
 from . import D2lStyleError, memory, plan, presets, runtime, signals
@@ -49,10 +50,29 @@ def stylize(args):
 
 
 def original_colors(result, content):
-    """The result's luminance with the content's colour (YCbCr chroma)."""
+    """``--color-transfer luminance``: the result's luminance with the content's colour
+    (YCbCr chroma)."""
     y = result.convert('YCbCr').getchannel('Y')
     _, cb, cr = content.resize(result.size, Image.BICUBIC).convert('YCbCr').split()
     return Image.merge('YCbCr', (y, cb, cr)).convert('RGB')
+
+
+def match_colors(style, content):
+    """``--color-transfer histogram``: the painting with the photograph's colours, matched
+    before transfer (Gatys et al. 2017, section 5): each pixel's RGB x becomes
+    A (x - mu_s) + mu_c, A = C_c^(1/2) C_s^(-1/2), so that the painting's mean colour and colour
+    covariance become the photograph's while its strokes stay; values are clipped to [0, 255]."""
+    def moments(img):
+        x = np.asarray(img, np.float64).reshape(-1, 3)
+        return x.mean(axis=0), np.cov(x, rowvar=False)
+
+    def power(c, p):  # of a symmetric covariance; a flat channel counts as a little variance
+        w, v = np.linalg.eigh(c)
+        return (v * np.maximum(w, 1e-3) ** p) @ v.T
+    (mu_s, c_s), (mu_c, c_c) = moments(style), moments(content)
+    x = np.asarray(style, np.float64) - mu_s
+    y = x @ (power(c_c, 0.5) @ power(c_s, -0.5)).T + mu_c
+    return Image.fromarray(np.clip(y, 0, 255).round().astype(np.uint8))
 
 
 def show(bar, losses):
@@ -66,6 +86,8 @@ class Run:
         self.framework, self.d2l = framework, framework.d2l
         self.content = read_image(args.content)
         self.styles = [read_image(p) for p in args.styles]
+        if args.color_transfer == 'histogram':
+            self.styles = [match_colors(style, self.content) for style in self.styles]
         init = presets.init_image(args.init)
         self.init_img = read_image(init) if init else None
         self.device = framework.device(args.device)
@@ -324,7 +346,8 @@ class Run:
 
     def image(self):
         img = self.d2l.postprocess(self.good)
-        return original_colors(img, self.content) if self.args.original_colors else img
+        luminance = self.args.color_transfer == 'luminance'
+        return original_colors(img, self.content) if luminance else img
 
     def finish(self, status, elapsed):
         """Write the image and the record, where asked or else in the temporary folder

@@ -17,7 +17,7 @@ from d2lstyle import cli, frameworks, memory, plan, weights
 from d2lstyle import mxnet as d2l
 from d2lstyle import stylize as stylize_command
 from d2lstyle.stylize import grid
-from d2lstyle.stylize import original_colors
+from d2lstyle.stylize import match_colors, original_colors
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'
@@ -169,6 +169,35 @@ def test_original_colors_keep_the_contents_chroma():
     for channel in ('Cb', 'Cr'):
         assert mean_diff(mixed, want, channel) < 1.5
         assert mean_diff(painted.convert('YCbCr'), want, channel) > 5  # the painting's differ
+
+
+def test_histogram_matching_gives_the_painting_the_photographs_colours():
+    content = Image.open(CONTENT).convert('RGB').resize((128, 96))
+    painting = Image.open(STYLE).convert('RGB').resize((128, 80))
+    matched = match_colors(painting, content)
+    moments = lambda img: (np.asarray(img, float).reshape(-1, 3).mean(axis=0),
+                           np.cov(np.asarray(img, float).reshape(-1, 3), rowvar=False))
+    (m, c), (m_want, c_want), (m_was, _) = moments(matched), moments(content), moments(painting)
+    assert np.abs(m - m_want).max() < 3 < np.abs(m_was - m_want).max()  # grey levels
+    assert np.abs(c - c_want).max() < 0.1 * np.abs(c_want).max()  # clipping moves it a little
+    # the strokes stay: the painting's luminance, up to a linear map
+    y = lambda img: np.asarray(img.convert('L'), float).ravel()
+    assert np.corrcoef(y(matched), y(painting))[0, 1] > 0.8
+
+
+def test_colour_transfer_histogram_runs_and_is_recorded(tmp_path):
+    outs = {}
+    for transfer in ('histogram', None):
+        out = tmp_path / f'{transfer}.png'
+        extra = ['--color-transfer', transfer] if transfer else []
+        assert stylize(CONTENT, STYLE, '-o', out, *TINY, *extra) == 0
+        record = json.loads(out.with_suffix('.json').read_text())
+        assert record['settings']['color_transfer'] == transfer
+        outs[transfer] = np.asarray(Image.open(out), float).reshape(-1, 3).mean(axis=0)
+    photo = np.asarray(Image.open(CONTENT).convert('RGB').resize((64, 48)), float)
+    photo = photo.reshape(-1, 3).mean(axis=0)
+    # the painting's colours, matched first, leave the result nearer the photograph's
+    assert np.abs(outs['histogram'] - photo).sum() < np.abs(outs[None] - photo).sum()
 
 
 @BOTH

@@ -193,3 +193,20 @@ def test_on_a_gpu_a_stage_is_cut_into_tiles_only_where_its_memory_asks(monkeypat
     assert len(small.grid(small.shapes[-1])) > 1  # 5 GB holds no whole 1200x900 stage
     assert memory.tile_megapixels(None) == memory.TILE_MEGAPIXELS
     assert memory.tile_megapixels(0.1) == memory.TILE_MEGAPIXELS  # never below the CPU's
+
+
+def test_a_video_is_painted_alike_on_both_frameworks(tmp_path, capsys):
+    from d2lstyle import clips
+    clip = tmp_path / 'in.mp4'
+    frames, _ = clips.pan_zoom(Image.open(CONTENT).convert('RGB'), (160, 112), 6)
+    clips.write_video(clip, frames, 12)
+    painted = {}
+    for framework in frameworks.NAMES:
+        out = tmp_path / f'{framework}.mp4'
+        assert cli.main(['transform', '--model', 'starry_night', str(clip), str(out),
+                         '--framework', framework]) == 0
+        assert 'flicker (warping error' in capsys.readouterr().out
+        painted[framework] = np.stack(list(clips.read_frames(out))).astype(float)
+    assert painted['mxnet'].shape == painted['pytorch'].shape == (6, 112, 160, 3)
+    # the same network and blending; the codec's rounding of each frame differs a little
+    assert np.abs(painted['mxnet'] - painted['pytorch']).mean() < 1

@@ -21,9 +21,10 @@ RUNTIME = '_static/ort'  # onnxruntime-web's files, under the site
 PHOTOS = ('tubingen.jpg', 'flower.jpg')  # the book's photographs the page offers
 PHOTO_SIDE = 1024  # their long side on the page
 THUMB_SIDE = 160
-# The sizes a reader may choose (the long side), the first the default: a 2-core laptop paints
-# 512 pixels in about a second on one thread, 1024 in about five (benchmarks/browser.py).
-SIZES = (512, 768, 1024, 256)
+# The sizes a reader may choose (the long side): one thread of a 2-core machine paints 512 pixels
+# in under a second and 1024 in about three (benchmarks/browser.py).
+SIZES = (256, 512, 768, 1024)
+DEFAULT_SIZE = 512
 
 
 def paintings(root):
@@ -108,13 +109,15 @@ def content(root):
     photos = ''.join(f'<button type="button" class="d2l-photo" data-src="{FOLDER}/{photo}">'
                      f'{html.escape(upper_first(credits.get(photo, (0, Path(photo).stem))[1]))}'
                      f'</button>' for photo in PHOTOS if (Path(root) / IMG / photo).exists())
-    sizes = ''.join(f'<option value="{s}">{s} pixels{" (slower)" if s > 768 else ""}</option>'
-                    for s in SIZES)
+    sizes = ''.join(f'<option value="{s}"{" selected" * (s == DEFAULT_SIZE)}>{s} pixels'
+                    f'{" (slower)" * (s > 768)}</option>' for s in SIZES)
     settings = {'min_side': MIN_SIDE}  # what try.js checks, as the commands do
     return f'''<h1>Try it: paint your photograph</h1>
-<p>Chapter 5's networks, one per painting, run here in your browser: your photograph stays on
-your machine, nothing is installed, and nothing is sent anywhere. Choose a photograph, a
-painting and a size; the network paints it in one pass.</p>
+<p>Chapter 5's networks, one per painting, run here in your browser: your photograph is not
+uploaded, and nothing is installed; the first Paint downloads the networks' runtime (about
+15 MB, or 29 MB where WebGPU runs) and the painting's network (1.7 MB) from this site. Choose a photograph, a painting and
+a size; the network paints it in one pass, at the size chosen (never larger than the
+photograph), and the download is the picture as shown, at the strength chosen.</p>
 <div class="d2l-try" data-models="{FOLDER}/" data-runtime="{RUNTIME}/">
 <section aria-label="Photograph"><h2>1. A photograph</h2>
 <div class="d2l-drop" tabindex="0">Drop a photograph here, or

@@ -82,10 +82,9 @@ def make_parser():
     s.add_argument('--lr-decay-steps', '--lr-decay-epoch', type=positive_int, default=50,
                    help='multiply the learning rate by 0.8 this often (default: 50)')
     s.add_argument('--color-transfer', choices=['luminance', 'histogram'],
-                   help="keep the photograph's colours: luminance (transfer the painting's "
-                        "strokes in luminance only; the result takes the photograph's chroma) "
-                        "or histogram (match the painting's colours to the photograph's before "
-                        'transfer); default: the painting\'s colours')
+                   help="keep the photograph's colours: luminance (the result's luminance with "
+                        "the photograph's chroma) or histogram (the painting's colours matched "
+                        "to the photograph's before transfer); default: the painting's colours")
     s.add_argument('--original-colors', dest='color_transfer', action='store_const',
                    const='luminance', help='the same as --color-transfer luminance')
     s.add_argument('--backbone', choices=BACKBONES, help="default: the preset's")

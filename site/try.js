@@ -21,8 +21,8 @@
   }
 
   if (location.protocol === 'file:') {
-    say('Open this page over HTTP (python -m http.server in the site\'s folder): a page ' +
-        'opened as a file may not load the networks.', true);
+    say('Open this page over HTTP (python -m http.server in the site\'s folder): opened as a ' +
+        'file, the browser refuses to load the networks.', true);
   }
 
   async function choose(blob, name) {
@@ -145,7 +145,10 @@
       paint.disabled = !fits();
       if (m.error) {
         stop();  // a fresh runtime for the next run
-        if (id === current) say(`The network could not run: ${m.error}`, true);
+        if (id === current) {
+          say(`The network could not run (${m.error}); try a smaller size, or reload the ` +
+              'page, or another browser.', true);
+        }
         return;
       }
       if (id !== current) return;  // the photograph or the size changed meanwhile
@@ -221,9 +224,15 @@
   paint.addEventListener('click', run);
   size.addEventListener('change', () => {
     if (bitmap) {
+      const again = painted ? ' again' : '';
       restart();
-      if (fits()) say('Paint again at the new size.');
+      if (fits()) say(`Paint${again} at the new size.`);
     }
   });
+  for (const choice of root.querySelectorAll('input[name="painting"]')) {
+    choice.addEventListener('change', () => {
+      if (painted || busy) say('Paint again to use this painting.');
+    });
+  }
   strength.addEventListener('input', show);
 })();

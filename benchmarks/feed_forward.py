@@ -4,7 +4,7 @@
 
 Both make a 1200x800 image of the Tübingen photograph in the style of *The Starry Night*:
 
-* feed-forward: one pass of the shipped model (chapter 5), median of ``--repeats`` after one
+* feed-forward: one pass of the shipped model (chapter 6), median of ``--repeats`` after one
   call that builds the graph;
 * optimisation: chapter 1's recipe as d2l publishes it (``RECIPE``: 500 steps at 300x200,
   then 300 at 1200x800), each step timed with chapter 2's hybridized StyleLoss (the faster of
@@ -34,7 +34,7 @@ def transform_seconds(model, repeats, ctx=None):
     from d2lstyle import mxnet as d2l
     from d2lstyle import runtime, transfer
     ctx = ctx or mx.cpu()
-    # chapter 5's stylize_photo with the network
+    # chapter 6's stylize_photo with the network
     stylize_photo = transfer.load(runtime.framework('mxnet'), model, ctx)
     photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
     stylize_photo(photo)

@@ -7,11 +7,11 @@ goes through the network at ``--size`` pixels on its long side, and chapter 4's 
 judge (time_to_quality's ``pair_judge``: VGG-16, content over the painting's, style and texture
 over the photograph's) scores the result at that size. Tübingen is also stylized by chapter
 1's method as ``d2lstyle stylize --size`` plans it, the optimisation the network stands in for;
-that picture is kept as a JPEG beside the results, for chapter 5's gallery. Older networks of
+that picture is kept as a JPEG beside the results, for chapter 6's gallery. Older networks of
 the same painting (``OLDER``) are judged too, so that a retrained network can be compared with
 the one it replaced.
 
-Writes ``benchmarks/shipped_models.json``; chapter 5 shows it.
+Writes ``benchmarks/shipped_models.json``; chapter 6 shows it.
 """
 import argparse
 import os

@@ -16,7 +16,7 @@ saved image at the final size, where strokes show, against the time the run had 
 The reference quality of a pair is the best of the strategies' final scores; a strategy
 reaches it when its style and texture are within ``TOLERANCE`` of the reference's and its
 content is no worse than the reference's plus the same tolerance. The feed-forward network of
-chapter 5 is a single point (one forward pass) for the painting it was trained on.
+chapter 6 is a single point (one forward pass) for the painting it was trained on.
 Each pair also records ``step_seconds``, one of chapter 2's hybridized steps on the whole
 image at the final size, timed on the same machine: a strategy's time over it is a count of
 full-size steps, which carries over to another machine (``--append --steps-only`` adds it to

@@ -38,7 +38,7 @@ def key_files(root=ROOT):
     """
     images = sorted(p for p in (Path(root) / IMG).rglob('*') if p.is_file())
     results = stored_results(root)
-    return package_files(root, generated=False) + images + results  # chapter 5 shows models
+    return package_files(root, generated=False) + images + results  # chapter 6 shows models
 
 
 def importable_code(path, framework=FRAMEWORKS[0]):

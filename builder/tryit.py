@@ -29,7 +29,7 @@ DEFAULT_SIZE = 512
 
 def paintings(root):
     """(name, title, painting's path) of one shipped network per painting of the book (by its
-    record's style image; of several, the shortest name: chapter 5's comparisons are longer)."""
+    record's style image; of several, the shortest name: chapter 6's comparisons are longer)."""
     models, chosen = Path(root) / PACKAGE / 'models', {}
     for record in sorted(models.glob('*.json')):
         if record.name.endswith('-symbol.json'):
@@ -113,7 +113,7 @@ def content(root):
                     f'{" (slower)" * (s > 768)}</option>' for s in SIZES)
     settings = {'min_side': MIN_SIDE}  # what try.js checks, as the commands do
     return f'''<h1>Try it: paint your photograph</h1>
-<p>Chapter 5's networks, one per painting, run here in your browser: your photograph is not
+<p>Chapter 6's networks, one per painting, run here in your browser: your photograph is not
 uploaded, and nothing is installed; the first Paint downloads the networks' runtime (about
 15 MB, or 29 MB where WebGPU runs) and the painting's network (1.7 MB) from this site. Choose a photograph, a painting and
 a size; the network paints it in one pass, at the size chosen (never larger than the

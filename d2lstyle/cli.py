@@ -1,9 +1,9 @@
 """d2lstyle: neural style transfer with the book's own code, from the command line.
 
-    d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT   optimise an image (chapters 1 to 4)
-    d2lstyle train STYLE -o MODEL                       train a transform network (chapter 5)
+    d2lstyle stylize CONTENT STYLE [STYLE ...] -o OUT   optimise an image (chapters 1 to 5)
+    d2lstyle train STYLE -o MODEL                       train a transform network (chapter 6)
     d2lstyle transform --model MODEL IN OUT             stylize a photograph or a video
-                                                        (chapters 5 and 6) with one
+                                                        (chapters 6 and 7) with one
 
 Each command runs the book's code of either framework (``--framework mxnet`` or ``pytorch``,
 ``frameworks``) with the same options, plans and records. This module parses the options,
@@ -20,9 +20,9 @@ import math
 import sys
 from pathlib import Path
 
-from . import D2lStyleError, clips, frameworks, presets, signals
+from . import D2lStyleError, clips, frameworks, masks, presets, signals
 from .atomic import check_writable
-from .images import MIN_SIDE, SUFFIXES
+from .images import MIN_SIDE, SUFFIXES, read_image
 from .weights import BACKBONES
 
 
@@ -56,7 +56,9 @@ def make_parser():
     commands = parser.add_subparsers(dest='command', required=True)
     s = commands.add_parser('stylize', help='paint a photograph in the style of paintings')
     s.add_argument('content', type=Path, help='the photograph')
-    s.add_argument('styles', type=Path, nargs='+', metavar='style', help='one or more paintings')
+    s.add_argument('styles', type=Path, nargs='+', metavar='style',
+                   help='one or more paintings; with --mask, none for a region left as the '
+                        'photograph')
     s.add_argument('-o', '--output', type=Path, required=True, help='.png or .jpg to write')
     s.add_argument('--size', type=positive_int, nargs='+', default=[300, 600],
                    help='long side in pixels of each progressive stage (default: 300 600); '
@@ -71,6 +73,17 @@ def make_parser():
     add_weight_options(s)
     s.add_argument('--style-blend-weights', type=non_negative, nargs='+',
                    help='one weight per style image (default: equal)')
+    s.add_argument('--mask', type=Path, nargs='+', metavar='MASK',
+                   help="where each painting goes (chapter 5): one image with a flat colour per "
+                        "painting (name them with --mask-colors), or one grey image per painting "
+                        "(white: its region); the photograph's shape, any scale. Pixels of no "
+                        'region keep only the content and TV losses')
+    s.add_argument('--mask-colors', nargs='+', metavar='COLOR',
+                   help='with one --mask image: the colour of each painting\'s region, in the '
+                        'order of the paintings (a name such as red, or #ff0000)')
+    s.add_argument('--style-masks', type=Path, nargs='+', metavar='MASK',
+                   help='with --mask: the part of each painting to take its style from, a grey '
+                        'image of its shape (white: take), or all for the whole painting')
     s.add_argument('--style-scale', type=positive, default=1.0,
                    help='size of the style image relative to the output (default: 1)')
     s.add_argument('--init', help="content, noise, or an image path (default: the preset's)")
@@ -112,7 +125,7 @@ def add_device_options(parser):
 
 
 def add_train_parser(commands):
-    t = commands.add_parser('train', help='train a transform network for one painting (chapter 5)')
+    t = commands.add_parser('train', help='train a transform network for one painting (chapter 6)')
     t.add_argument('style', type=Path, help='the painting')
     t.add_argument('-o', '--output', type=Path, required=True,
                    help='prefix of the exported model: writes OUT-symbol.json, OUT-0000.params, '
@@ -127,14 +140,14 @@ def add_train_parser(commands):
     t.add_argument('--width', type=positive_int, default=16,
                    help="channels of the network's first layer (Johnson et al.: 32)")
     t.add_argument('--norm', choices=['instance', 'batch'], default='instance',
-                   help='normalisation after each convolution (chapter 5 compares them; '
+                   help='normalisation after each convolution (chapter 6 compares them; '
                         'default: instance)')
     t.add_argument('--style-size', type=positive_int, default=256,
                    help='width in pixels of the painting when its Gram matrices are taken '
                         '(default: 256)')
     t.add_argument('--preset', default='d2l',
                    help='layers and loss weights (chapter 4; default: d2l)')
-    # A network starts from nothing, not from the photograph: it needs more content (chapter 5).
+    # A network starts from nothing, not from the photograph: it needs more content (chapter 6).
     add_weight_options(t, content=4.0)
     t.add_argument('--lr', type=positive, default=1e-3,
                    help="Adam's learning rate (default: 0.001)")
@@ -159,7 +172,7 @@ def add_transform_parser(commands):
                    help=f'.png or .jpg to write; for a video, {" or ".join(clips.WRITERS)}')
     x.add_argument('--blend', type=fraction, default=0.5, metavar='ALPHA',
                    help='a video: mix each frame with the previous result carried along the '
-                        'optical flow, this much of it, against flicker (chapter 6; default: '
+                        'optical flow, this much of it, against flicker (chapter 7; default: '
                         '0.5; 0: none)')
     add_device_options(x)
 
@@ -214,7 +227,9 @@ def check_train(args):
 
 def check_stylize(args):
     init = presets.init_image(args.init)
-    check_output(args.output, [args.content, *args.styles] + ([init] if init else []))
+    paintings = [p for p in args.styles if str(p) != masks.NONE]
+    check_output(args.output, [args.content, *paintings, *(args.mask or [])]
+                 + ([init] if init else []))
     # A final size alone: stylize plans the stages (d2lstyle/plan.py)
     args.planned = len(args.size) == 1 and args.iterations is None
     if args.iterations is None:
@@ -227,6 +242,7 @@ def check_stylize(args):
                             f'for {len(args.styles)} style images')
     if args.style_blend_weights and not sum(args.style_blend_weights):
         raise D2lStyleError('--style-blend-weights are all zero')
+    check_regions(args)
     preset = presets.get(args.preset)
     if args.backbone and args.backbone not in preset.backbones:
         raise D2lStyleError(f'--preset {args.preset} names layers of '
@@ -235,6 +251,21 @@ def check_stylize(args):
     if args.framework == 'pytorch' and (args.backbone or preset.backbones[0]) == 'model_zoo':
         raise D2lStyleError("--backbone model_zoo is MXNet's own VGG19 (gluoncv): use "
                             '--framework mxnet, or --backbone vgg19')
+
+
+def check_regions(args):
+    """--mask and its companions, the mask files included (masks.read_regions)."""
+    given = [o for o, v in (('--mask-colors', args.mask_colors), ('--style-masks',
+                                                                     args.style_masks)) if v]
+    if not args.mask:
+        if given or any(str(p) == masks.NONE for p in args.styles):
+            raise D2lStyleError(f'{given[0] if given else "the painting none"} needs --mask, '
+                                'which says where each painting goes')
+        return
+    if args.style_blend_weights:
+        raise D2lStyleError('--style-blend-weights mixes paintings everywhere; with --mask each '
+                            'painting has its own region: leave one of them out')
+    masks.read_regions(args, read_image(args.content).size)
 
 
 def real_path(path):

@@ -37,6 +37,11 @@ LBFGS_HISTORY_GB = 0.5
 LBFGS_HISTORY = 10
 LBFGS_ARRAYS = 6
 FALLBACK_MEGAPIXELS = 4.5
+# Each region of stylize --mask adds the masked copies of the style layers' features and their
+# gradients to a pass: measured on MXNet (the larger) at 0.7 to 0.8 GB per megapixel of the pass
+# and region at 600x450 and 900x675 on the CPU (3 regions: peaks of 1.5 and 2.1 GB, 1.9 and 2.7
+# GB); the plan is checked with this allowance added.
+REGION_GB_PER_MEGAPIXEL = 0.8
 # MXNet keeps the element count of an array in a signed 32-bit integer.
 MAX_ELEMENTS = 2 ** 31 - 1
 GB = 1e9

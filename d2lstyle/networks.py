@@ -1,6 +1,6 @@
 """The transform networks the package ships (d2lstyle/models/), and their files read without
 MXNet: an exported network is PREFIX-symbol.json (the graph) and PREFIX-0000.params (MXNet's
-list-of-arrays format), which chapter 5's PyTorch tab loads into its own TransformNet."""
+list-of-arrays format), which chapter 6's PyTorch tab loads into its own TransformNet."""
 import json
 import struct
 from pathlib import Path
@@ -167,7 +167,7 @@ class _Graph:
 
 
 def transform_graph(width, norm):
-    """The graph chapter 5's TransformNet(width, norm) exports, and its parameters' names
+    """The graph chapter 6's TransformNet(width, norm) exports, and its parameters' names
     ('arg:...' or 'aux:...') in the order of the network's layers."""
     g = _Graph()
     x = g.var('data')

@@ -7,7 +7,7 @@ preprocessing and postprocessing are part of the model, so that a page gives it 
 pixels back:
 
     image    float32 (1, 3, H, W), RGB values 0 to 255, H and W multiples of 4 (pad first:
-             chapter 5's ``stylize_photo`` pads with reflection and crops the result)
+             chapter 6's ``stylize_photo`` pads with reflection and crops the result)
     stylized float32 (1, 3, H, W), RGB values 0 to 255 (round them)
 """
 import ast
@@ -74,7 +74,7 @@ class _Builder:
             return self.node('Resize', [inputs[0], '', scales], name, mode='nearest',
                              coordinate_transformation_mode='asymmetric',
                              nearest_mode='floor')
-        raise D2lStyleError(f'{op} ({name}) is not a layer of chapter 5\'s TransformNet: '
+        raise D2lStyleError(f'{op} ({name}) is not a layer of chapter 6\'s TransformNet: '
                             'this graph cannot be exported to ONNX')
 
 

@@ -39,8 +39,9 @@ class Profile:
     name: str
     stages: tuple        # progressive upscaling: each stage starts from the last result
     compare: Stage       # one problem, solved many ways, in the comparison chapters
-    train: Training      # the transform network of chapter 5
-    clip: Clip           # the video of chapter 6
+    control: Stage       # chapter 5's runs: L-BFGS evaluations from the photograph
+    train: Training      # the transform network of chapter 6
+    clip: Clip           # the video of chapter 7
     lr: float = 0.3
     lr_decay_steps: int = 50
 
@@ -50,21 +51,24 @@ PROFILES = {
     # size) and comparisons of 40 evaluations, so that the whole book builds in 15 minutes on
     # a 2-core CPU (with 100 and 30 steps and 50 evaluations it took 990 s)
     'quick': Profile('quick', (Stage((300, 200), 80), Stage((600, 400), 20)),
-                     compare=Stage((150, 100), 40), train=Training(64, 2, 100, 16),
+                     compare=Stage((150, 100), 40), control=Stage((300, 200), 40),
+                     train=Training(64, 2, 100, 16),
                      clip=Clip((320, 212), 24)),
     # chapter 1's stages at full length, then a third at 1200x800 (an enlarged result needs
     # few steps there; one of chapter 1's steps takes about 17 s at that size on a 2-core
     # CPU), comparisons at 192x128 (at 240x160 chapters 3 and 4 took 14 minutes each and the
-    # book over an hour), and a short training run: chapter 5 loads the shipped network
+    # book over an hour), and a short training run: chapter 6 loads the shipped network
     'full': Profile('full', (Stage((300, 200), 200), Stage((600, 400), 60),
                              Stage((1200, 800), 20)),
-                    compare=Stage((192, 128), 100), train=Training(128, 4, 100, 16),
+                    compare=Stage((192, 128), 100), control=Stage((600, 400), 100),
+                    train=Training(128, 4, 100, 16),
                     clip=Clip((640, 424), 48)),
     # quick's sizes with fewer steps and evaluations, so that the tests execute every cell of
-    # both tabs inside CI's time; quick's clip (with 12 frames chapter 6's motion estimate was
+    # both tabs inside CI's time; quick's clip (with 12 frames chapter 7's motion estimate was
     # off by 1.13 px, against under 1 px with 24); its pages are checked, never published
     'test': Profile('test', (Stage((300, 200), 30), Stage((600, 400), 5)),
-                    compare=Stage((150, 100), 20), train=Training(64, 2, 40, 16),
+                    compare=Stage((150, 100), 20), control=Stage((300, 200), 20),
+                    train=Training(64, 2, 40, 16),
                     clip=Clip((320, 212), 24), lr_decay_steps=20),
 }
 

@@ -10,15 +10,18 @@ import sys
 import time
 
 import numpy as np
-from PIL import Image
 
-from . import D2lStyleError, memory, plan, presets, runtime, signals
+
+from . import D2lStyleError, masks, memory, plan, presets, runtime, signals
 from .atomic import write_json
+from .common.control import keep_photograph, layer_masks, match_colors, original_colors, soften
 from .common.optimizers import tile_grid
 from .images import check_shape, read_image, save_image, stage_shape
 
 # A step whose loss is this many times the first one has left the basin: stop there.
 EXPLODED = 1e3
+# A region given none keeps the photograph, blended over this share of the long side.
+KEEP_EDGE = 0.005
 
 
 def grid(shape, overlap=None, megapixels=None):
@@ -49,32 +52,6 @@ def stylize(args):
     return run.run()
 
 
-def original_colors(result, content):
-    """``--color-transfer luminance``: the result's luminance with the content's colour
-    (YCbCr chroma)."""
-    y = result.convert('YCbCr').getchannel('Y')
-    _, cb, cr = content.resize(result.size, Image.BICUBIC).convert('YCbCr').split()
-    return Image.merge('YCbCr', (y, cb, cr)).convert('RGB')
-
-
-def match_colors(style, content):
-    """``--color-transfer histogram``: the painting with the photograph's colours, matched
-    before transfer (Gatys et al. 2017, section 5): each pixel's RGB x becomes
-    A (x - mu_s) + mu_c, A = C_c^(1/2) C_s^(-1/2), so that the painting's mean colour and colour
-    covariance become the photograph's while its strokes stay; values are clipped to [0, 255]."""
-    def moments(img):
-        x = np.asarray(img, np.float64).reshape(-1, 3)
-        return x.mean(axis=0), np.cov(x, rowvar=False)
-
-    def power(c, p):  # of a symmetric covariance; a flat channel counts as a little variance
-        w, v = np.linalg.eigh(c)
-        return (v * np.maximum(w, 1e-3) ** p) @ v.T
-    (mu_s, c_s), (mu_c, c_c) = moments(style), moments(content)
-    x = np.asarray(style, np.float64) - mu_s
-    y = x @ (power(c_c, 0.5) @ power(c_s, -0.5)).T + mu_c
-    return Image.fromarray(np.clip(y, 0, 255).round().astype(np.uint8))
-
-
 def show(bar, losses):
     bar.set_postfix(content=f'{losses[0]:.3g}', style=f'{losses[1]:.3g}', tv=f'{losses[2]:.3g}')
     bar.update()
@@ -85,7 +62,10 @@ class Run:
         self.args, self.preset = args, preset
         self.framework, self.d2l = framework, framework.d2l
         self.content = read_image(args.content)
-        self.styles = [read_image(p) for p in args.styles]
+        # with --mask, a painting per region: none's is the photograph (its own texture)
+        self.regions = masks.read_regions(args, self.content.size) if args.mask else None
+        self.styles = [self.content if str(p) == masks.NONE else read_image(p)
+                       for p in args.styles]
         if args.color_transfer == 'histogram':
             self.styles = [match_colors(style, self.content) for style in self.styles]
         init = presets.init_image(args.init)
@@ -199,8 +179,10 @@ class Run:
         memory.check_elements(max(memory.VGG_CHANNELS * pixels, 3 * w * h), what, advice,
                               self.framework.MAX_ELEMENTS)
         fallback = [math.prod(shape) for shape, s in zip(self.shapes, self.stages) if s.fallback]
+        regions = len(self.styles) if self.regions else 0
         memory.check_fits('stylize', pixels / 1e6, what, advice, gpu_gb, w * h / 1e6,
-                          memory.lbfgs_gb(max(fallback)) if fallback else 0.0)
+                          (memory.lbfgs_gb(max(fallback)) if fallback else 0.0)
+                          + regions * memory.REGION_GB_PER_MEGAPIXEL * pixels / 1e6)
 
     def style_shape(self, shape):
         return stage_shape(shape, max(shape), self.args.style_scale)
@@ -249,15 +231,26 @@ class Run:
         in one piece; for one in tiles a TiledObjective, whose gradient is blended for Adam
         (blend=True) or the true one for L-BFGS."""
         d2l, grams = self.d2l, self.style_grams(g.shape)
+        regions = (layer_masks(self.regions.masks, content_X.shape[2:])
+                   if self.regions else None)
         if len(g) == 1:
-            contents_Y, _ = self.features(content_X)
             objective = d2l.Objective(self.loss_block(content_X),
-                                      d2l.loss_targets(contents_Y, grams))
+                                      self.targets(content_X, grams, regions))
             return lambda blend: objective
         crops = [d2l.crop(content_X, region) for region in g.regions()]
-        contents_Y = [self.features(c)[0] for c in crops]
+        targets = [self.targets(c, grams, None if regions is None else regions[:, y0:y1, x0:x1])
+                   for c, (x0, y0, x1, y1) in zip(crops, g.regions())]
         loss = self.loss_block(crops[0])
-        return lambda blend: d2l.TiledObjective(loss, g, contents_Y, grams, self.device, blend)
+        return lambda blend: d2l.TiledObjective(loss, g, targets, self.device, blend)
+
+    def targets(self, content_X, grams, regions):
+        """The loss's targets for an image (or a tile) like content_X: its content features
+        and the Gram targets, with --mask each region's mask (R, h, w) at its size."""
+        contents_Y, styles_Y = self.features(content_X)
+        if regions is None:
+            return self.d2l.loss_targets(contents_Y, grams)
+        return self.d2l.guided_targets(contents_Y, grams,
+                                       self.d2l.mask_arrays(regions, styles_Y, self.device))
 
     @staticmethod
     def first_step_checked(f, stage):
@@ -294,13 +287,22 @@ class Run:
         _, styles_of_this_size = self.features(content_X)
         channels = [Y.shape[1] for Y in styles_of_this_size]
         weights = self.d2l.loss_weights(self.preset, channels)
-        loss = self.d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
-                                  styles_of_this_size, *weights)
+        if self.regions:
+            loss = self.d2l.GuidedStyleLoss(self.net, self.content_layers, self.style_layers,
+                                            styles_of_this_size, *weights,
+                                            num_regions=len(self.styles))
+        else:
+            loss = self.d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
+                                      styles_of_this_size, *weights)
         return self.framework.compiled(loss)
 
     def style_grams(self, shape):
-        """The style targets: Gram matrices of each painting, blended by their weights."""
+        """The style targets: Gram matrices of each painting, blended by their weights; with
+        --mask, each layer's list of each region's guided Gram matrices (chapter 5)."""
         shape = self.style_shape(shape)
+        if self.regions:
+            return [list(layer) for layer in zip(*[self.region_grams(r, shape)
+                                                   for r in range(len(self.styles))])]
         blend = self.args.style_blend_weights or [1.0] * len(self.styles)
         grams = None
         for img, w in zip(self.styles, blend):
@@ -309,6 +311,16 @@ class Run:
                     self.d2l.tiled_grams(self.features, style_X, self.grid(shape, overlap=0))]
             grams = part if grams is None else [a + b for a, b in zip(grams, part)]
         return grams
+
+    def region_grams(self, r, shape):
+        """Region r's targets: its painting's Gram matrices inside the painting's own mask, or
+        for none the photograph's inside the region, at the style's shape."""
+        w, h = shape
+        mask = (self.regions.masks[r] if self.regions.styles[r] is None
+                else self.regions.style_masks[r])
+        mask = None if mask is None else layer_masks(mask[None], (h, w))[0]
+        X = self.to_device(self.d2l.preprocess(self.styles[r], shape))
+        return self.d2l.masked_grams(self.features, X, mask, self.grid(shape, overlap=0))
 
     def initial(self, content_X, shape):
         if self.good is not None:
@@ -346,8 +358,20 @@ class Run:
 
     def image(self):
         img = self.d2l.postprocess(self.good)
-        luminance = self.args.color_transfer == 'luminance'
-        return original_colors(img, self.content) if luminance else img
+        if self.args.color_transfer == 'luminance':
+            img = original_colors(img, self.content)
+        return self.kept(img) if self.regions else img
+
+    def kept(self, img):
+        """The photograph put back in the regions given none (chapter 5), blended across an
+        edge of about KEEP_EDGE of the picture's long side."""
+        w, h = img.size
+        masks = layer_masks(self.regions.masks, (h, w))
+        keep = sum(m for m, style in zip(masks, self.regions.styles) if style is None)
+        if isinstance(keep, int):  # no region is none
+            return img
+        edge = soften(np.stack([keep, 1 - keep]), KEEP_EDGE * max(w, h))[0]
+        return keep_photograph(img, self.content, edge)
 
     def finish(self, status, elapsed):
         """Write the image and the record, where asked or else in the temporary folder

@@ -1,4 +1,4 @@
-"""The ``d2lstyle train`` and ``d2lstyle transform`` commands: chapter 5's feed-forward
+"""The ``d2lstyle train`` and ``d2lstyle transform`` commands: chapter 6's feed-forward
 transform network, from the command line, on either framework (``frameworks``). Training
 checkpoints as it goes and resumes where it stopped; the trained network is exported in the one
 format both frameworks read (MXNet's symbol + params, ``networks``) with a JSON record of how it
@@ -89,7 +89,7 @@ def transform(args):
 
 def transform_video(args, stylize_photo, fps, count, start, tiled):
     """Each frame of the video through the network, blended along the flow with the result
-    before it (chapter 6); prints the warping error before and after blending."""
+    before it (chapter 7); prints the warping error before and after blending."""
     errors = {'stylized': [], 'blended': []}
 
     def results():

@@ -1,7 +1,7 @@
 """A transform network over a photograph too large for one pass, in tiles, with the result
 of one pass.
 
-Every layer of chapter 5's network is local except instance normalisation, whose mean and
+Every layer of chapter 6's network is local except instance normalisation, whose mean and
 variance are taken over the whole image. Cutting the photograph into tiles and normalising
 each by its own statistics would give each tile its own brightness and contrast, and the
 borders would show. So the statistics are computed first, for the whole image, one
@@ -23,7 +23,7 @@ import numpy as np
 # Two stride-2 layers: tiles start and end on multiples of 4, so that the tiles' pixels meet
 # the strided convolutions and upsamplings on the same grid as the whole image's.
 ALIGN = 4
-# Wider than the receptive field of chapter 5's network (54 pixels each side: 9x9 and 3x3
+# Wider than the receptive field of chapter 6's network (54 pixels each side: 9x9 and 3x3
 # convolutions at full resolution, ten 3x3 at a quarter of it, a few between): the part of a
 # tile further than this from its cut edges does not depend on what lies beyond them.
 MARGIN = 64

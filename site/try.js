@@ -88,7 +88,7 @@
   }
 
   function planes(image) {
-    // RGB planes of 0 to 255, padded by reflection to multiples of 4 (chapter 5's stylize_photo)
+    // RGB planes of 0 to 255, padded by reflection to multiples of 4 (chapter 6's stylize_photo)
     const {width: w, height: h, data} = image;
     const W = w + (4 - w % 4) % 4, H = h + (4 - h % 4) % 4;
     const reflect = (i, n) => (i < n ? i : 2 * n - 2 - i);

@@ -83,8 +83,8 @@ def test_the_shipped_networks_were_judged_at_print_size_on_photographs_they_neve
         assert 'optimisation' in result['photos'][shipped_models.OPTIMISED]
 
 
-def test_chapter_5_reads_the_shipped_networks_table_as_it_stands():
-    """What chapter 5 says about the stored table, checked against it."""
+def test_chapter_6_reads_the_shipped_networks_table_as_it_stands():
+    """What chapter 6 says about the stored table, checked against it."""
     import json
     models = json.loads((ROOT / 'benchmarks' / 'shipped_models.json').read_text())['models']
     tubingen = {name: result['photos']['tubingen.jpg'] for name, result in models.items()}

@@ -226,8 +226,41 @@ def test_chapter_4_runs_every_preset_and_judges_them(site, framework):
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
-def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site, framework):
-    text = printed(executed(ROOT / CHAPTERS / '05_feed_forward.ipynb', framework))
+def test_chapter_5_controls_where_the_style_goes_its_colours_and_its_scale(site, framework):
+    text = printed(executed(ROOT / CHAPTERS / '05_control.ipynb', framework))
+    # one region of ones: the guided loss is chapter 2's
+    rows = [re.search(rf'^{name}: +([\d.e+ -]+)$', text, re.M)
+            for name in ('StyleLoss', 'GuidedStyleLoss')]
+    assert all(rows) and rows[0].group(1).split() == rows[1].group(1).split()
+    # each painted region is nearer its own painting, as the judge sees it
+    regions = {m.group(1): (float(m.group(2)), float(m.group(3))) for m in
+               re.finditer(r'^ +(sky|river) +([\d.]+) +([\d.]+)$', text, re.M)}
+    assert regions['sky'][0] < regions['sky'][1] and regions['river'][1] < regions['river'][0]
+    # the houses, left as the photograph, stay nearer it than with the painting everywhere
+    houses = dict(re.findall(r'^houses, (.+): ([\d.]+) grey levels', text, re.M))
+    assert float(houses['three regions']) < 0.5 * float(houses['The Starry Night everywhere'])
+    sky = re.search(r"painting's sky: ([\d.]+) with the whole painting as its target, ([\d.]+) "
+                    'with its sky', text)
+    assert sky and float(sky.group(2)) < float(sky.group(1))
+    # colour control: both methods bring the mean colour nearer the photograph's
+    colour = dict(re.findall(r'^(.+): mean colour ([\d.]+) from', text, re.M))
+    plain = float(colour['The Starry Night everywhere'])
+    assert float(colour['luminance only']) < plain and float(colour['histogram matched']) < plain
+    # scale control: one layer holds most of the style loss with equal weights; balanced, the
+    # combined result lies between the single-painting runs at each scale
+    shares = [float(v) for v in re.findall(r'conv\d_1 ([\d.]+)%', text)]
+    assert len(shares) == 5 and max(shares) > 80
+    table = text[text.index('result, balanced'):].splitlines()[1:4]
+    scale = {}
+    for line in table:
+        row = re.match(r'^ *(.+?) +([\d.]+) +([\d.]+)$', line)
+        scale[row.group(1)] = float(row.group(2)), float(row.group(3))
+    mixed = scale['fine: Starry Night, coarse: Great Wave']
+    assert mixed[0] < scale['The Great Wave'][0] and mixed[1] < scale['The Starry Night'][1]
+
+@pytest.mark.parametrize('framework', FRAMEWORKS)
+def test_chapter_6_trains_resumes_exports_and_judges_the_shipped_model(site, framework):
+    text = printed(executed(ROOT / CHAPTERS / '06_feed_forward.ipynb', framework))
     train = profiles.PROFILES[TEST_PROFILE].train
     assert f'stopped after {train.num_steps // 2} steps' in text
     assert f'{train.num_steps} steps of {train.batch_size} crops of {train.crop} pixels' in text
@@ -288,8 +321,8 @@ def test_chapter_5_trains_resumes_exports_and_judges_the_shipped_model(site, fra
 
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
-def test_chapter_6_measures_the_flicker_and_blending_lowers_it(site, framework):
-    text = printed(executed(ROOT / CHAPTERS / '06_video.ipynb', framework))
+def test_chapter_7_measures_the_flicker_and_blending_lowers_it(site, framework):
+    text = printed(executed(ROOT / CHAPTERS / '07_video.ipynb', framework))
     clip = profiles.PROFILES[TEST_PROFILE].clip
     assert f'{clip.num_frames} frames of {clip.frame_shape[0]}x{clip.frame_shape[1]}' in text
     off = re.search(r'the estimate is off by ([\d.]+) px', text)
@@ -330,7 +363,7 @@ def test_chapter_6_measures_the_flicker_and_blending_lowers_it(site, framework):
 
 @pytest.mark.parametrize('framework', FRAMEWORKS)
 def test_the_appendix_resumes_a_checkpoint_and_splits_a_batch(site, framework):
-    text = printed(executed(ROOT / CHAPTERS / '07_under_the_hood.ipynb', framework))
+    text = printed(executed(ROOT / CHAPTERS / '08_under_the_hood.ipynb', framework))
     assert 'resumed at step 1; parameters equal to those saved: True' in text
     if framework == 'pytorch':  # DistributedDataParallel over two processes, gloo on the CPU
         gap = re.search(r'gradient of the whole batch ([\d.e+-]+)', text)

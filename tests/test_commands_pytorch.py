@@ -104,7 +104,7 @@ def test_a_large_photograph_passes_in_tiles_on_pytorch_as_on_mxnet(tmp_path, cap
 
 @pytest.mark.parametrize('norm', ['instance', 'batch'])
 def test_the_exported_graph_is_the_one_gluon_exports(norm):
-    """networks.transform_graph writes what MXNet's export of chapter 5's TransformNet writes:
+    """networks.transform_graph writes what MXNet's export of chapter 6's TransformNet writes:
     the shipped models' graphs, node for node (their variables' type hints aside)."""
     shipped = {'instance': 'starry_night', 'batch': 'starry_night_batchnorm'}[norm]
     theirs = json.loads((networks.MODELS / f'{shipped}-symbol.json').read_text())

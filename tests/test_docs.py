@@ -47,10 +47,11 @@ def test_every_readme_command_exists_as_written():
     targets = re.findall(r'^([a-z]+):', (ROOT / 'Makefile').read_text(), re.M)
     assert {'book', 'test'} <= set(targets)
     ours = [c[1:] for c in commands if c[0] == '.venv/bin/d2lstyle']
-    assert [c[0] for c in ours] == ['stylize', 'transform', 'transform']
+    assert [c[0] for c in ours] == ['stylize', 'transform', 'transform', 'stylize']
     for argv in ours:
         args = cli.make_parser().parse_args(argv)  # exits on an option that is not there
-        inputs = [args.content, *args.styles] if argv[0] == 'stylize' else [args.input]
+        inputs = ([args.content, *[p for p in args.styles if str(p) != 'none'],
+                   *(args.mask or [])] if argv[0] == 'stylize' else [args.input])
         assert all((ROOT / p).exists() for p in inputs), argv
         model = getattr(args, 'model', None)
         assert model is None or (ROOT / 'd2lstyle' / 'models' / f'{model}.json').exists()

@@ -1,4 +1,4 @@
-"""Chapter 5's teaching code (d2lstyle.mxnet.feed_forward): the transform network, its
+"""Chapter 6's teaching code (d2lstyle.mxnet.feed_forward): the transform network, its
 perceptual loss, training (resumable, data-parallel) and export."""
 import json
 
@@ -84,7 +84,7 @@ def test_the_photo_gets_no_gradient_only_the_generated_image(setup):
 
 
 def test_a_separate_unrecorded_pass_of_the_photos_gives_the_same_loss_and_gradient(setup):
-    # chapter 5's form (b): the photographs up to the content layer without recording, then
+    # chapter 6's form (b): the photographs up to the content layer without recording, then
     # chapter 2's StyleLoss on the generated images; the one-batch form must agree with it
     loss, grams = setup
     photos = nd.random.normal(shape=(2, 3, 64, 64))

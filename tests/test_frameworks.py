@@ -252,7 +252,7 @@ def test_chapter_4s_adam_takes_the_same_steps_in_both(name):
 
 @pytest.mark.parametrize('name', ['starry_night', 'starry_night_batchnorm'])
 def test_a_shipped_network_read_without_mxnet_paints_what_mxnet_paints(name, images):
-    """Chapter 5's PyTorch tab loads the MXNet exports (float16 and float32, instance and batch
+    """Chapter 6's PyTorch tab loads the MXNet exports (float16 and float32, instance and batch
     norm) into its TransformNet: the same picture, to within one grey level."""
     from d2lstyle import networks
     content, _ = images
@@ -276,3 +276,31 @@ def test_a_file_that_is_not_an_exported_network_is_refused_with_its_name(tmp_pat
         networks.read_network(tmp_path / 'x')
     with pytest.raises(D2lStyleError, match='y-symbol.json not found'):
         networks.read_network(tmp_path / 'y')
+
+
+def test_chapter_5s_guided_loss_of_two_regions_agrees_in_value_and_gradient(nets, images):
+    """Two soft regions, each with its own painting's guided Gram targets (chapter 5)."""
+    content, style = images
+    (mx_c, mx_s), (pt_c, pt_s) = both(nets, content)
+    h, w = SHAPE[1], SHAPE[0]
+    left = np.clip(np.linspace(-1, 2, w, dtype=np.float32), 0, 1)[None].repeat(h, 0)
+    masks = mxd2l.soften(np.stack([left, 1 - left]), 2)
+    X = mxd2l.preprocess(content, SHAPE).asnumpy()
+    X = X + np.random.RandomState(3).normal(0, 0.1, X.shape).astype(np.float32)
+    values, grads = [], []
+    for d2l, net, to, contents_Y, styles_Y in (
+            (mxd2l, nets[0], mx.nd.array, mx_c, mx_s), (ptd2l, nets[1], torch.from_numpy, pt_c, pt_s)):
+        features = lambda Y: d2l.extract_features(net, Y, CONTENT, STYLE)
+        S = to(d2l.preprocess(style, SHAPE).numpy() if d2l is ptd2l else
+               d2l.preprocess(style, SHAPE).asnumpy())
+        grams = [list(g) for g in zip(d2l.masked_grams(features, S, masks[1]),
+                                      d2l.masked_grams(features, to(X)))]
+        loss = d2l.GuidedStyleLoss(net, CONTENT, STYLE, styles_Y, num_regions=2)
+        device = mx.cpu() if d2l is mxd2l else 'cpu'
+        f = d2l.Objective(loss, d2l.guided_targets(contents_Y, grams,
+                                                   d2l.mask_arrays(masks, styles_Y, device)))
+        value, grad = f(to(X))
+        values.append(f.history[-1][1:])
+        grads.append(grad.asnumpy() if d2l is mxd2l else grad.numpy())
+    assert min(values[0]) > 0 and relative(values[1], values[0]) <= TOLERANCE
+    assert relative(grads[1], grads[0]) <= TOLERANCE

@@ -1,5 +1,5 @@
 """tools/gpu_training.py import: weights trained by tools/torch_train.py become a model that
-chapter 5's load_model reads, in float16, with its record (no PyTorch needed)."""
+chapter 6's load_model reads, in float16, with its record (no PyTorch needed)."""
 import json
 import sys
 from pathlib import Path

@@ -209,7 +209,7 @@ def test_the_blended_gradient_of_a_pointwise_loss_is_the_whole_images():
     def loss(x, *targets):
         l = (x ** 3).sum()
         return l, l * 0, l * 0, l
-    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], [], None)
+    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], None)
     X = nd.random.uniform(-1, 1, shape=(1, 3, 70, 90))
     value, grad = objective(X)
     np.testing.assert_allclose(grad.asnumpy(), 3 * X.asnumpy() ** 2, rtol=1e-5)
@@ -227,7 +227,7 @@ def test_without_blending_the_tiled_gradient_is_the_mean_losss_own(blend, is_the
     def loss(x, *targets):
         l = (x ** 2).sum() ** 2 / x.size + (x ** 3).sum()
         return l, l * 0, l * 0, l
-    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], [], None, blend)
+    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], None, blend)
     X = nd.random.uniform(-1, 1, shape=(1, 3, 70, 90))
     _, grad = objective(X)
     X.attach_grad()

@@ -80,7 +80,7 @@ def test_the_helpers_a_chapter_imports_from_d2lstyle_are_exported_but_not_the_pa
 
 def test_module_names_come_from_the_notebooks_names(book):
     assert module_name('chapters/01_neural_style.ipynb') == 'neural_style'
-    assert module_name('05_feed_forward.ipynb') == 'feed_forward'
+    assert module_name('06_feed_forward.ipynb') == 'feed_forward'
     for bad in ('01_neural-style.ipynb', '02_class.ipynb', '03.ipynb'):
         with pytest.raises(BuildError, match='cannot name the module'):
             module_name(bad)

@@ -32,7 +32,7 @@ def test_ci_runs_the_readme_test_command():
 def test_every_image_is_credited():
     credits = (ROOT / 'img' / 'CREDITS.md').read_text()
     images = [*(ROOT / 'img').rglob('*.jpg'), *(ROOT / 'img').rglob('*.mp4')]
-    assert len(images) > 10  # the paintings, the photographs and chapter 5's training set
+    assert len(images) > 10  # the paintings, the photographs and chapter 6's training set
     for image in images:
         name = image.relative_to(ROOT / 'img').as_posix()
         assert name in credits, name
@@ -85,7 +85,7 @@ LAYERS = [
     ('d2lstyle.common',),
     ('d2lstyle.weights', 'd2lstyle.images', 'd2lstyle.presets', 'd2lstyle.profiles',
      'd2lstyle.memory', 'd2lstyle.plot', 'd2lstyle.standin', 'd2lstyle.networks',
-     'd2lstyle.onnx_export'),
+     'd2lstyle.onnx_export', 'd2lstyle.masks'),
     ('d2lstyle.atomic', 'd2lstyle.frameworks'),
     ('d2lstyle',),
 ]

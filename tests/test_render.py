@@ -52,10 +52,10 @@ def test_long_outputs_are_folded_short_ones_are_not(book):
 
 def test_a_link_to_another_chapter_opens_its_page_on_the_site(book):
     path = notebook(book / 'chapters', '01_a', new_markdown_cell(
-        'See [the appendix](07_under_the_hood.ipynb#Reading-Images), '
+        'See [the appendix](08_under_the_hood.ipynb#Reading-Images), '
         '[chapter 2](02_b.ipynb) and [a notebook file](data/02_b.ipynb).'))
     page = chapter_html(nbformat.read(path, as_version=4), path, 'A')
-    assert 'href="07_under_the_hood.html#Reading-Images"' in page
+    assert 'href="08_under_the_hood.html#Reading-Images"' in page
     assert 'href="02_b.html"' in page
     assert 'href="data/02_b.ipynb"' in page  # not a chapter beside this one: left alone
 

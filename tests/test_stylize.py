@@ -17,7 +17,7 @@ from d2lstyle import cli, frameworks, memory, plan, weights
 from d2lstyle import mxnet as d2l
 from d2lstyle import stylize as stylize_command
 from d2lstyle.stylize import grid
-from d2lstyle.stylize import match_colors, original_colors
+from d2lstyle.common.control import match_colors, original_colors
 
 ROOT = weights.Path(__file__).resolve().parents[1]
 CONTENT, STYLE = ROOT / 'img' / 'tubingen.jpg', ROOT / 'img' / 'starry_night.jpg'

@@ -1,4 +1,4 @@
-"""Chapter 5's PyTorch tab (d2lstyle.torch.feed_forward): the transform network, its perceptual
+"""Chapter 6's PyTorch tab (d2lstyle.torch.feed_forward): the transform network, its perceptual
 loss, the random crops, training that resumes where it stopped, and export; and the training
 bookkeeping that both tabs share (d2lstyle.common.feed_forward.TrainingRun)."""
 import json

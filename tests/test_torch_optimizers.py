@@ -99,7 +99,7 @@ def test_without_blending_the_tiled_gradient_is_the_mean_losss_own(blend, is_the
     def loss(x, *targets):
         l = (x ** 2).sum() ** 2 / x.numel() + (x ** 3).sum()
         return l, l * 0, l * 0, l
-    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], [], 'cpu', blend)
+    objective = d2l.TiledObjective(loss, g, [[] for _ in range(len(g))], 'cpu', blend)
     torch.manual_seed(0)
     X = torch.rand(1, 3, 70, 90) * 2 - 1
     _, grad = objective(X)

@@ -1,4 +1,4 @@
-"""tools/torch_train.py, the PyTorch port of chapter 5's step that trained the shipped
+"""tools/torch_train.py, the PyTorch port of chapter 6's step that trained the shipped
 networks on a GPU, computes MXNet's network and losses. It runs where PyTorch is installed
 (not in the book's environment: pip install torch, CPU wheel, to run it)."""
 import dataclasses

@@ -57,7 +57,7 @@ def test_a_graph_with_a_layer_the_network_lacks_is_refused(tmp_path):
     graph['nodes'][8]['op'] = 'LeakyReLU'
     (tmp_path / 'odd-symbol.json').write_text(json.dumps(graph))
     (tmp_path / 'odd-0000.params').write_bytes(open(f'{source}-0000.params', 'rb').read())
-    with pytest.raises(Exception, match="LeakyReLU .* is not a layer of chapter 5's"):
+    with pytest.raises(Exception, match="LeakyReLU .* is not a layer of chapter 6's"):
         onnx_export.to_onnx(tmp_path / 'odd')
 
 

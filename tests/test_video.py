@@ -1,4 +1,4 @@
-"""Video (chapter 6): the clip with known motion, reading and writing video files, the
+"""Video (chapter 7): the clip with known motion, reading and writing video files, the
 warping error, blending along the flow, and `d2lstyle transform` on a video, with its
 refusals of bad input."""
 import re

@@ -9,7 +9,7 @@ network per painting"). This script is the MXNet side of that round trip:
 
 `bundle` writes what the loss needs, computed by MXNet: the VGG-19 kernels (the 8-bit
 original's, stored as table and index, so exactly), the preset's layers and weights, and each
-painting's Gram matrices. `import` loads a run's trained weights into chapter 5's
+painting's Gram matrices. `import` loads a run's trained weights into chapter 6's
 TransformNet, exports it with float16 weights, measures how far float16 moves its picture,
 and writes the record: the commands, settings, photographs, steps, time, machine and losses.
 """
@@ -135,7 +135,7 @@ def import_model(args):
     names = ('iteration', 'seconds', 'content', 'style', 'tv', 'total')
     write_json(args.models / f'{args.name}.json', {
         'command': ' && '.join(s['command'] for s in stages),
-        'trained_by': "tools/torch_train.py, chapter 5's step in PyTorch (see its docstring)",
+        'trained_by': "tools/torch_train.py, chapter 6's step in PyTorch (see its docstring)",
         'stages': stages, 'settings': settings(record, stages), 'data': record['photos'],
         'iterations': sum(s['steps'] for s in stages),
         'seconds': round(sum(s['seconds'] for s in stages), 1),

@@ -1,8 +1,8 @@
-"""Chapter 5's training step in PyTorch, for the GPU lent to this project (it has no MXNet).
+"""Chapter 6's training step in PyTorch, for the GPU lent to this project (it has no MXNet).
 
 It trains several transform networks at once, one per (painting, content weight) run: every
 step draws one batch of photo crops, runs each network on it, and sends all the networks'
-outputs and the photos through VGG-19 as one batch. A network's loss is chapter 5's
+outputs and the photos through VGG-19 as one batch. A network's loss is chapter 6's
 PerceptualLoss: the loss of its own outputs only, so the networks do not interact, and Adam,
 being per parameter, treats them as if each had its own optimiser.
 
@@ -29,7 +29,7 @@ from torch.nn import functional as F
 
 
 def conv_block(cin, cout, k, stride=1, norm=True, relu=True):
-    """Reflection padding, a convolution, instance norm, ReLU: chapter 5's conv_block."""
+    """Reflection padding, a convolution, instance norm, ReLU: chapter 6's conv_block."""
     layers = [nn.ReflectionPad2d(k // 2), nn.Conv2d(cin, cout, k, stride)]
     if norm:
         layers.append(nn.InstanceNorm2d(cout, affine=True, eps=1e-5))
@@ -53,7 +53,7 @@ class Upsample(nn.Module):
 
 
 def transform_net(w):
-    """Chapter 5's TransformNet, its parameters in the order of MXNet's collect_params."""
+    """Chapter 6's TransformNet, its parameters in the order of MXNet's collect_params."""
     return nn.Sequential(
         conv_block(3, w, 9), conv_block(w, 2 * w, 3, 2), conv_block(2 * w, 4 * w, 3, 2),
         *[ResidualBlock(4 * w) for _ in range(5)],
@@ -84,7 +84,7 @@ def vgg_from_bundle(bundle, last):
 
 
 class Loss:
-    """PerceptualLoss of chapter 5 for R networks whose outputs share one photo batch."""
+    """PerceptualLoss of chapter 6 for R networks whose outputs share one photo batch."""
 
     def __init__(self, bundle, config, runs, device, amp):
         self.config, self.amp = config, amp

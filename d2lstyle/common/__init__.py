@@ -6,15 +6,19 @@ every framework's package gives its names as ``d2l.name``."""
 __all__ = [
     'scalar', 'dot', 'two_loop', 'line_search', 'lbfgs', 'TileGrid', 'tile_starts', 'tile_grid',
     'tile_ramps', 'tile_windows', 'crop', 'seam_ratio', 'loss_weights', 'preset_layers', 'weights',
-    'TrainingRun', 'commit_checkpoint', 'checkpoint_state', 'D2lStyleError', 'sync', 'write_json',
-    'optical_flow', 'warp', 'inside', 'motion', 'frame_error', 'warping_error', 'blend_step',
-    'blend_along_flow']
+    'layer_masks', 'grabcut_mask', 'color_clusters', 'soften', 'keep_photograph',
+    'original_colors', 'match_colors', 'TrainingRun', 'commit_checkpoint', 'checkpoint_state',
+    'D2lStyleError', 'sync', 'write_json', 'optical_flow', 'warp', 'inside', 'motion',
+    'frame_error', 'warping_error', 'blend_step', 'blend_along_flow']
 
 from .optimizers import (
     scalar, dot, two_loop, line_search, lbfgs, TileGrid, tile_starts, tile_grid, tile_ramps,
     tile_windows, crop, seam_ratio)
 from .layers import (
     loss_weights, preset_layers, weights)
+from .control import (
+    layer_masks, grabcut_mask, color_clusters, soften, keep_photograph, original_colors,
+    match_colors)
 from .feed_forward import (
     TrainingRun, commit_checkpoint, checkpoint_state, D2lStyleError, sync, write_json)
 from .video import (

@@ -101,7 +101,7 @@ def load_transform(prefix, ctx, tile_megapixels=None):
 
 
 def transform_net(width, norm, ctxs):
-    """Chapter 5's network with new weights on ``ctxs``, hybridized."""
+    """Chapter 6's network with new weights on ``ctxs``, hybridized."""
     net = d2l.TransformNet(width, norm)
     net.initialize(mx.init.Xavier(), ctx=ctxs)
     net.hybridize(static_alloc=True)
@@ -109,12 +109,12 @@ def transform_net(width, norm, ctxs):
 
 
 def training_devices(ctxs):
-    """What chapter 5's ``train_transform_net`` takes: MXNet's splits each batch over them."""
+    """What chapter 6's ``train_transform_net`` takes: MXNet's splits each batch over them."""
     return ctxs
 
 
 def training_loss(loss, ctxs):
-    """Chapter 5's perceptual loss copied to every device, hybridized."""
+    """Chapter 6's perceptual loss copied to every device, hybridized."""
     loss.collect_params().reset_ctx(ctxs)
     loss.hybridize(static_alloc=True)
     return loss

@@ -1,4 +1,4 @@
-"""Chapter 5's network over a photograph in tiles, with the result of one pass, on MXNet: the
+"""Chapter 6's network over a photograph in tiles, with the result of one pass, on MXNet: the
 exported graph rebuilt with each InstanceNorm as an affine map of the whole image's statistics
 (``transform_tiles`` says why, and cuts the tiles)."""
 import json
@@ -39,7 +39,7 @@ def affine_graph(symbol):
 
 
 class TiledTransform:
-    """Chapter 5's ``stylize_photo``, tile by tile: the same result in bounded memory."""
+    """Chapter 6's ``stylize_photo``, tile by tile: the same result in bounded memory."""
 
     def __init__(self, prefix, ctx, max_megapixels):
         self.ctx, self.max_megapixels = ctx, max_megapixels

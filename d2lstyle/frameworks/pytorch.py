@@ -99,7 +99,7 @@ def load_transform(prefix, dev, tile_megapixels=None):
     """An exported network (either framework's export: ``networks``) as a function from a PIL
     image to its result: in one pass, or in tiles of at most ``tile_megapixels`` with the same
     result (``pytorch_tiles``)."""
-    net = d2l.from_mxnet(prefix)  # the commands' one format, not chapter 5's .pt2 export
+    net = d2l.from_mxnet(prefix)  # the commands' one format, not chapter 6's .pt2 export
     if tile_megapixels:
         return TiledTransform(net, dev, tile_megapixels)
     net = net.to(dev)
@@ -107,12 +107,12 @@ def load_transform(prefix, dev, tile_megapixels=None):
 
 
 def transform_net(width, norm, devs):
-    """Chapter 5's network with new weights on the device."""
+    """Chapter 6's network with new weights on the device."""
     return d2l.TransformNet(width, norm).to(devs[0])
 
 
 def training_devices(devs):
-    """What chapter 5's ``train_transform_net`` takes: PyTorch's trains on one device."""
+    """What chapter 6's ``train_transform_net`` takes: PyTorch's trains on one device."""
     return devs[0]
 
 

@@ -1,4 +1,4 @@
-"""Chapter 5's network over a photograph in tiles, with the result of one pass, on PyTorch: each
+"""Chapter 6's network over a photograph in tiles, with the result of one pass, on PyTorch: each
 InstanceNorm2d replaced, once its whole image's statistics are known, by the affine map they
 give (``transform_tiles`` says why, and cuts the tiles)."""
 import numpy as np
@@ -20,7 +20,7 @@ class _Reached(Exception):
 
 
 class TiledTransform:
-    """Chapter 5's ``stylize_photo``, tile by tile: the same result in bounded memory."""
+    """Chapter 6's ``stylize_photo``, tile by tile: the same result in bounded memory."""
 
     def __init__(self, net, device, max_megapixels):
         self.net, self.device, self.max_megapixels = net.to(device).eval(), device, max_megapixels

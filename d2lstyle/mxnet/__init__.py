@@ -12,8 +12,10 @@ __all__ = [
     'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs',
     'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
     'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'pixel_bounds', 'preset_noise',
-    'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers', 'conv_block',
-    'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
+    'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers', 'guided_gram',
+    'GuidedStyleLoss', 'mask_arrays', 'guided_targets', 'masked_grams', 'color_clusters',
+    'grabcut_mask', 'keep_photograph', 'layer_masks', 'match_colors', 'original_colors', 'soften',
+    'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss',
     'PhotoFolder', 'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net',
     'export_model', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun',
     'checkpoint_state', 'commit_checkpoint', 'blend_along_flow', 'blend_step', 'frame_error',
@@ -36,6 +38,9 @@ from .optimizers import (
 from .layers import (
     truncated_net, adam_settings, pixel_bounds, preset_noise, start_image, stylize, judge,
     loss_weights, preset_layers)
+from .control import (
+    guided_gram, GuidedStyleLoss, mask_arrays, guided_targets, masked_grams, color_clusters,
+    grabcut_mask, keep_photograph, layer_masks, match_colors, original_colors, soften)
 from .feed_forward import (
     conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
     PhotoFolder, photo_loader, save_checkpoint, load_checkpoint, train_transform_net, export_model,

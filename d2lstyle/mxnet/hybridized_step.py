@@ -49,12 +49,16 @@ class StyleLoss(nn.HybridBlock):
         """
         content_l = F.add_n(*[F.mean(F.square(Y_hat - Y))
                               for Y_hat, Y in zip(contents_Y_hat, contents_Y)]) * self.content_weight
-        style_l = F.add_n(*[F.mean(F.square(F.broadcast_sub(self.gram(F, Y_hat, n), G))) * w
-                            for Y_hat, G, n, w in zip(styles_Y_hat, styles_Y_gram, self.sizes,
-                                                      self.style_weights)])
+        style_l = self.style_loss(F, styles_Y_hat, styles_Y_gram)
         tv_l = 0.5 * (F.mean(F.abs(self.shift(F, X, 2, 1) - self.shift(F, X, 2, 0))) +
                       F.mean(F.abs(self.shift(F, X, 3, 1) - self.shift(F, X, 3, 0)))) * self.tv_weight
         return content_l, style_l, tv_l, content_l + style_l + tv_l
+
+    def style_loss(self, F, styles_Y_hat, styles_Y_gram):
+        """The weighted squared distances of the images' Gram matrices to their targets."""
+        return F.add_n(*[F.mean(F.square(F.broadcast_sub(self.gram(F, Y_hat, n), G))) * w
+                         for Y_hat, G, n, w in zip(styles_Y_hat, styles_Y_gram, self.sizes,
+                                                   self.style_weights)])
 
     @staticmethod
     def shift(F, X, axis, begin):

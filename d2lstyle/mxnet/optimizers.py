@@ -88,12 +88,11 @@ def tiled_grams(features, style_X, grid):
 class TiledObjective:
     """Objective for an image in tiles: f(X) -> (the tiles' mean loss, a gradient).
     blend=True: the tiles' gradients blended by their windows, for Adam; blend=False: the
-    mean loss's own gradient, for L-BFGS. contents_Y: each tile's content features; the Gram
-    targets are shared."""
+    mean loss's own gradient, for L-BFGS. targets: each tile's target inputs of loss (its
+    content features with the shared Gram targets, as loss_targets makes them)."""
 
-    def __init__(self, loss, grid, contents_Y, styles_Y_gram, ctx, blend=True):
-        self.loss, self.grid = loss, grid
-        self.targets = [d2l.loss_targets(Y, styles_Y_gram) for Y in contents_Y]
+    def __init__(self, loss, grid, targets, ctx, blend=True):
+        self.loss, self.grid, self.targets = loss, grid, targets
         windows = tile_windows(grid) if blend else [np.full(grid.tile[::-1], 1 / len(grid))
                                                     for _ in range(len(grid))]
         self.windows = [nd.array(w[None, None], ctx=ctx) for w in windows]

@@ -13,12 +13,15 @@ __all__ = [
     'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
     'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'TensorFlowEpsilon', 'adam_for',
     'pixel_bounds', 'preset_noise', 'start_image', 'stylize', 'judge', 'loss_weights',
-    'preset_layers', 'conv_block', 'ResidualBlock', 'Upsample', 'TransformNet', 'PerceptualLoss',
-    'perceptual_loss', 'PhotoFolder', 'random_crop', 'photo_loader', 'save_checkpoint',
-    'load_checkpoint', 'train_transform_net', 'export_model', 'from_mxnet', 'load_model',
-    'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun', 'checkpoint_state',
-    'commit_checkpoint', 'networks', 'blend_along_flow', 'blend_step', 'frame_error', 'inside',
-    'motion', 'optical_flow', 'warp', 'warping_error', 'stand_in_loss', 'data_parallel_gradients']
+    'preset_layers', 'guided_gram', 'GuidedStyleLoss', 'mask_arrays', 'guided_targets',
+    'masked_grams', 'color_clusters', 'grabcut_mask', 'keep_photograph', 'layer_masks',
+    'match_colors', 'original_colors', 'soften', 'conv_block', 'ResidualBlock', 'Upsample',
+    'TransformNet', 'PerceptualLoss', 'perceptual_loss', 'PhotoFolder', 'random_crop',
+    'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net', 'export_model',
+    'from_mxnet', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun',
+    'checkpoint_state', 'commit_checkpoint', 'networks', 'blend_along_flow', 'blend_step',
+    'frame_error', 'inside', 'motion', 'optical_flow', 'warp', 'warping_error', 'stand_in_loss',
+    'data_parallel_gradients']
 
 from d2lstyle.frameworks import require
 
@@ -37,6 +40,9 @@ from .optimizers import (
 from .layers import (
     truncated_net, adam_settings, TensorFlowEpsilon, adam_for, pixel_bounds, preset_noise,
     start_image, stylize, judge, loss_weights, preset_layers)
+from .control import (
+    guided_gram, GuidedStyleLoss, mask_arrays, guided_targets, masked_grams, color_clusters,
+    grabcut_mask, keep_photograph, layer_masks, match_colors, original_colors, soften)
 from .feed_forward import (
     conv_block, ResidualBlock, Upsample, TransformNet, PerceptualLoss, perceptual_loss,
     PhotoFolder, random_crop, photo_loader, save_checkpoint, load_checkpoint, train_transform_net,

@@ -44,12 +44,16 @@ class StyleLoss(nn.Module):
         of one, is compared with every image's Gram matrix by broadcasting.
         """
         content_l = sum(F.mse_loss(Y_hat, Y) for Y_hat, Y in zip(contents_Y_hat, contents_Y))
-        style_l = sum(((self.gram(Y_hat, n) - G) ** 2).mean() * w for Y_hat, G, n, w in
-                      zip(styles_Y_hat, styles_Y_gram, self.sizes, self.style_weights))
+        style_l = self.style_loss(styles_Y_hat, styles_Y_gram)
         tv_l = 0.5 * ((X[:, :, 1:, :] - X[:, :, :-1, :]).abs().mean() +
                       (X[:, :, :, 1:] - X[:, :, :, :-1]).abs().mean())
         content_l, tv_l = content_l * self.content_weight, tv_l * self.tv_weight
         return content_l, style_l, tv_l, content_l + style_l + tv_l
+
+    def style_loss(self, styles_Y_hat, styles_Y_gram):
+        """The weighted squared distances of the images' Gram matrices to their targets."""
+        return sum(((self.gram(Y_hat, n) - G) ** 2).mean() * w for Y_hat, G, n, w in
+                   zip(styles_Y_hat, styles_Y_gram, self.sizes, self.style_weights))
 
     @staticmethod
     def gram(Y, n):

@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 
-
 from . import D2lStyleError, masks, memory, plan, presets, runtime, signals
 from .atomic import write_json
 from .common.control import keep_photograph, layer_masks, match_colors, original_colors, soften
@@ -365,11 +364,11 @@ class Run:
     def kept(self, img):
         """The photograph put back in the regions given none (chapter 5), blended across an
         edge of about KEEP_EDGE of the picture's long side."""
-        w, h = img.size
-        masks = layer_masks(self.regions.masks, (h, w))
-        keep = sum(m for m, style in zip(masks, self.regions.styles) if style is None)
-        if isinstance(keep, int):  # no region is none
+        kept = [r for r, style in enumerate(self.regions.styles) if style is None]
+        if not kept:
             return img
+        w, h = img.size
+        keep = layer_masks(self.regions.masks[kept], (h, w)).sum(axis=0)
         edge = soften(np.stack([keep, 1 - keep]), KEEP_EDGE * max(w, h))[0]
         return keep_photograph(img, self.content, edge)
 

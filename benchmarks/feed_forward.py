@@ -29,21 +29,22 @@ TARGET_SECONDS, TARGET_RATIO = 3.0, 500
 RECIPE = (((300, 200), 500), ((1200, 800), 300))  # (width, height), steps of each stage
 
 
-def transform_seconds(model, repeats, ctx=None):
+def transform_seconds(model, repeats, ctx=None, shape=RECIPE[-1][0]):
     import mxnet as mx
     from d2lstyle import mxnet as d2l
     from d2lstyle import runtime, transfer
     ctx = ctx or mx.cpu()
     # chapter 6's stylize_photo with the network
     stylize_photo = transfer.load(runtime.framework('mxnet'), model, ctx)
-    photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize((1200, 800))
+    photo = d2l.read_image(ROOT / 'img' / 'tubingen.jpg').resize(shape)
     stylize_photo(photo)
     return seconds(lambda: stylize_photo(photo), repeats)
 
 
-def optimisation_seconds(steps):
+def optimisation_seconds(steps, scale=1):
     stages = []
     for shape, num_steps in RECIPE:
+        shape = tuple(side // scale for side in shape)
         step = mxnet_step('hybridized', shape)
         step()  # builds the graph
         times = seconds(step, steps)
@@ -57,20 +58,24 @@ def main(argv=None):
     parser.add_argument('--model', default='starry_night')
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--steps', type=int, default=5, help='steps timed per stage')
+    parser.add_argument('--scale', type=int, default=1,
+                        help='divide the sizes by this (a smoke test at a tiny size)')
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'feed_forward.json')
     args = parser.parse_args(argv)
     from d2lstyle import runtime
-    transform_times = transform_seconds(args.model, args.repeats)
+    shape = tuple(side // args.scale for side in RECIPE[-1][0])
+    transform_times = transform_seconds(args.model, args.repeats, shape=shape)
     transform = statistics.median(transform_times)
-    stages = optimisation_seconds(args.steps)
+    stages = optimisation_seconds(args.steps, args.scale)
     slow = sum(s['steps'] * s['seconds_per_step'] for s in stages)
     report = {**runtime.measured_on(runtime.framework('mxnet')), 'model': args.model,
-              'transform_1200x800_seconds': transform, 'transform_timed': transform_times,
+              'transform_shape': list(shape), 'transform_seconds': transform,
+              'transform_timed': transform_times,
               'optimisation_stages': stages, 'optimisation_seconds': slow,
               'ratio': slow / transform}
     write_json(args.out, report)
     print(report['machine'])
-    print(f'transform network, 1200x800: {transform:.2f} s (median of {args.repeats}; '
+    print(f'transform network, {shape[0]}x{shape[1]}: {transform:.2f} s (median of {args.repeats}; '
           f'target <= {TARGET_SECONDS} s)')
     for s in stages:
         print(f"optimisation, {s['shape'][0]}x{s['shape'][1]}: {s['steps']} steps x "

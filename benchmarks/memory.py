@@ -38,12 +38,14 @@ def peak_gb(argv):
 
 
 def stylize_runs(sizes, out):
-    """Stages above memory.TILE_MEGAPIXELS pass in tiles (with Adam, whatever was asked)."""
+    """Stages larger than memory holds whole (memory.tile_megapixels) pass in tiles (with Adam,
+    whatever was asked)."""
+    from d2lstyle import memory
     from d2lstyle.stylize import grid
     from d2lstyle.images import stage_shape
     for size in sizes:
         width, height = stage_shape(Image.open(PHOTO).size, size)
-        tile = grid((width, height)).tile
+        tile = grid((width, height), megapixels=memory.tile_megapixels()).tile
         for optimizer in ('adam', 'lbfgs')[:1 if tile != (width, height) else 2]:
             start = time.perf_counter()
             gb = peak_gb(['stylize', PHOTO, PAINTING, '-o', out / 'out.png', '--size', size,
@@ -89,10 +91,13 @@ def fit(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='smaller sizes, for a first look')
+    parser.add_argument('--sizes', type=int, nargs='+', help='long sides of the stylize and '
+                        'transform runs (default: 300 to 4800; --quick: 150 to 600)')
+    parser.add_argument('--crops', type=int, nargs='+', help='crop sides of the train runs')
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'memory.json')
     args = parser.parse_args(argv)
-    sizes = [150, 300, 600] if args.quick else [300, 600, 1200, 2400, 4800]
-    crops = [64, 128] if args.quick else [64, 128, 256]
+    sizes = args.sizes or ([150, 300, 600] if args.quick else [300, 600, 1200, 2400, 4800])
+    crops = args.crops or ([64, 128] if args.quick else [64, 128, 256])
     sys.path.insert(0, str(ROOT))
     from d2lstyle import memory, runtime
     from d2lstyle.atomic import write_json

@@ -4,7 +4,7 @@
 
 For every painting with a shipped network, each held-out photograph (never a training photo)
 goes through the network at ``--size`` pixels on its long side, and chapter 4's independent
-judge (time_to_quality's ``pair_judge``: VGG-16, content over the painting's, style and texture
+judge (quality's ``pair_judge``: VGG-16, content over the painting's, style and texture
 over the photograph's) scores the result at that size. Tübingen is also stylized by chapter
 1's method as ``d2lstyle stylize --size`` plans it, the optimisation the network stands in for;
 that picture is kept as a JPEG beside the results, for chapter 6's gallery. Older networks of
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault('OMP_NUM_THREADS', str(os.cpu_count() or 1))
-from time_to_quality import ROOT, pair_judge  # noqa: E402
+from quality import ROOT, pair_judge  # noqa: E402
 
 from d2lstyle.atomic import write_json  # noqa: E402
 
@@ -31,7 +31,6 @@ PAINTINGS = {'starry_night': 'starry_night.jpg', 'great_wave': 'great_wave.jpg',
 PHOTOS = ('tubingen.jpg', 'flower.jpg')  # held out of img/photos, the training set
 OPTIMISED = 'tubingen.jpg'
 OLDER = {'starry_night': ['starry_night_instancenorm']}
-FOLDER = ROOT / 'benchmarks' / 'shipped_models'
 
 
 def network(model, photo, shape):
@@ -56,7 +55,9 @@ def optimise(photo, painting, size, out):
     return time.perf_counter() - start
 
 
-def measure(name, painting_file, size):
+def measure(name, painting_file, size, folder):
+    """The judge's scores of the painting's networks (and, on OPTIMISED, of the plan's
+    optimisation, whose picture goes into ``folder``) on each held-out photograph."""
     from d2lstyle.images import read_image
     result = {'painting': painting_file, 'photos': {}}
     for photo_file in PHOTOS:
@@ -68,7 +69,7 @@ def measure(name, painting_file, size):
             out, seconds = network(model, photo, shape)
             scores[model] = {**judge(out), 'seconds': round(seconds, 2)}
         if photo_file == OPTIMISED:
-            jpeg = FOLDER / f'{Path(photo_file).stem}_{name}.jpg'
+            jpeg = folder / f'{Path(photo_file).stem}_{name}.jpg'
             png = jpeg.with_suffix('.png')
             seconds = optimise(ROOT / 'img' / photo_file, ROOT / 'img' / painting_file, size, png)
             picture = read_image(png)
@@ -85,14 +86,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', type=int, default=1200, help='long side, pixels')
     parser.add_argument('--models', nargs='+', default=list(PAINTINGS), choices=list(PAINTINGS))
-    parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'shipped_models.json')
+    parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'shipped_models.json',
+                        help='the results; the optimised pictures go into the folder of the '
+                             'same name beside it')
     args = parser.parse_args(argv)
     from d2lstyle import runtime
-    FOLDER.mkdir(exist_ok=True)
+    folder = args.out.with_suffix('')
+    folder.mkdir(exist_ok=True)
     report = {**runtime.measured_on(runtime.framework('mxnet')), 'size': args.size,
               'models': {}}
     for name in args.models:
-        report['models'][name] = measure(name, PAINTINGS[name], args.size)
+        report['models'][name] = measure(name, PAINTINGS[name], args.size, folder)
         write_json(args.out, report)  # after each model: a long run keeps what it measured
     print(f'wrote {args.out}')
 

@@ -1,28 +1,32 @@
-"""Quality against wall-clock time: how soon does each strategy give a good large picture?
+"""Time to quality, judged by the objective: how soon does each strategy reach what a long run
+of the same loss reaches?
 
-    .venv/bin/python benchmarks/time_to_quality.py [--size 1200] [--pairs 2]
+    .venv/bin/python benchmarks/time_to_quality.py [--size 1200] [--pairs tubingen ...]
 
 Each strategy is a real ``d2lstyle stylize`` run in a process of its own, saving its best
-image every few steps (``--save-every``). Afterwards, with the clock stopped, chapter 4's
-independent judge (VGG-16, content at conv4_2, style at conv1_1 to conv5_1) scores every
-saved image at the final size, where strokes show, against the time the run had taken:
+image every few iterations (``--save-every``). For each photograph and painting, the
+``reference`` is a long run of the same preset: chapter 1's first stage (500 steps of Adam at a
+quarter of the final size), then L-BFGS on the whole image at the final size until more
+evaluations barely change the loss (the record says by how much over the last snapshots).
+Afterwards, with the clock stopped, every saved image is scored at the final size by
 
-* ``content``: the judge's content distance over the painting's (0 is the photograph);
-* ``style``: its style distance over the photograph's (0 is the painting);
-* ``texture``: the style distance of the images' luminance only, over the photograph's. A
-  tinted photograph can score well on ``style`` (Gram matrices are dominated by colour at
-  low resolution), but not on ``texture``.
+* ``objective``: the loss the command minimises, over the reference's (quality.Objective);
+* ``lpips``: the perceptual distance to the reference's image (quality.LPIPS);
 
-The reference quality of a pair is the best of the strategies' final scores; a strategy
-reaches it when its style and texture are within ``TOLERANCE`` of the reference's and its
-content is no worse than the reference's plus the same tolerance. The feed-forward network of
-chapter 6 is a single point (one forward pass) for the painting it was trained on.
-Each pair also records ``step_seconds``, one of chapter 2's hybridized steps on the whole
-image at the final size, timed on the same machine: a strategy's time over it is a count of
-full-size steps, which carries over to another machine (``--append --steps-only`` adds it to
-stored results).
-Results go to ``benchmarks/time_to_quality.json``; chapter 3 plots them. Peak memory per size
-is ``benchmarks/memory.py``'s to measure, not this script's.
+and each run's final image, as a second, independent view, by chapter 4's judge (VGG-16):
+its content distance over the painting's, and its style and texture (luminance only) distances
+over the photograph's. A Gram judge rewards colour and cannot rank two optimisers of one
+objective, so it is not the criterion.
+
+A run *reaches* the reference when its objective is at most OBJECTIVE_LIMIT times the
+reference's and its LPIPS at most LPIPS_LIMIT. Each pair also records ``step_seconds``, one of
+chapter 2's hybridized steps on the whole image at the final size, timed on the same machine:
+a run's seconds over it are a count of full-size steps, which carries over to another machine;
+the plan must reach the reference within STEP_LIMIT of them, start and loading included.
+``PAIRS`` are the benchmark's own; ``UNSEEN`` are pairs the plan was not tuned on.
+Finished runs are kept in ``--runs`` and not run again; results go to
+``benchmarks/time_to_quality.json`` (``--append`` adds pairs and runs to it), and chapter 3
+plots them.
 """
 import argparse
 import json
@@ -43,8 +47,11 @@ from d2lstyle.atomic import write_json  # noqa: E402
 
 PAIRS = [('tubingen.jpg', 'starry_night.jpg'), ('photos/china.jpg', 'great_wave.jpg'),
          ('flower.jpg', 'the_scream.jpg')]
-TOLERANCE = 0.1
-SNAPSHOTS = 10  # saved images per run, spread over its iterations
+UNSEEN = [('photos/rocket.jpg', 'shipwreck.jpg'),
+          ('photos/coffee.jpg', 'woman-with-hat-matisse.jpg')]
+OBJECTIVE_LIMIT, LPIPS_LIMIT, STEP_LIMIT = 1.10, 0.12, 60
+SNAPSHOTS = 12  # saved images per run, spread over its iterations
+CROP = 256  # the side of the 1:1 crops kept for chapter 3, beside the results
 
 
 @dataclass(frozen=True)
@@ -52,17 +59,20 @@ class Strategy:
     name: str
     sizes: tuple = ()   # long side of each stage, as a fraction of the final size
     steps: tuple = ()   # iterations of each stage; none: the command plans its own stages
-    optimizer: str = 'adam'  # stages in tiles take Adam whatever this says
+    optimizers: tuple = ('adam',)  # one for all stages, or one per stage
     init: str = 'content'
     minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
-    first_pair_only: bool = False
 
     def argv(self, size):
         if not self.steps:
             return ['--size', str(size)]
-        sizes = [max(32, round(size * s)) for s in self.sizes]
+        sizes = [max(64, round(size * s)) for s in self.sizes]
         return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
-                '--optimizer', self.optimizer, '--init', self.init]
+                '--optimizer', *self.optimizers, '--init', self.init]
+
+    def scaled(self, factor):
+        """The same stages with ``factor`` times the iterations (for a first look)."""
+        return replace(self, steps=tuple(max(2, round(n * factor)) for n in self.steps))
 
     def iterations(self, size, photo_size):
         """How many iterations the run makes in all."""
@@ -73,148 +83,59 @@ class Strategy:
         return sum(s.iterations for s in plan.plan(size, lambda side: tiled(photo_size, side)))
 
 
-def pyramid(stages, scale=2 ** 0.5):
-    """Long sides final / scale^(n-1), ..., final: each stage sqrt(2) larger than the last."""
-    return tuple(round(scale ** -k, 4) for k in reversed(range(stages)))
-
-
+REFERENCE = Strategy('reference', (0.25, 1.0), (500, 120), ('adam', 'lbfgs'))
 STRATEGIES = [
+    REFERENCE,
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
-    # a coarser pyramid: twice as large per stage, a quarter of the iterations
-    Strategy('three-stage pyramid', (0.25, 0.5, 1.0), (100, 25, 10), 'lbfgs'),
-    # the plan's pyramid with twice the iterations at every stage but the last: the long run
-    Strategy('longer pyramid', pyramid(5), (200, 100, 50, 24, 12), 'lbfgs', minutes=16),
-    # chapter 1's recipe as d2l publishes it: 300x200 then 1200x800, 500 and 300 steps of Adam
-    Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=4, first_pair_only=True),
-    # the plan's pyramid from noise instead of the photograph
-    Strategy('pyramid from noise', pyramid(5), (100, 50, 25, 12, 10), 'lbfgs', 'noise',
-             minutes=5, first_pair_only=True),
+    # the plan before its last stage took 30 evaluations of L-BFGS: ten steps of Adam there
+    # (then in tiles, on the CPU; whole now, where memory holds the stage)
+    Strategy('pyramid, Adam last', (0.25, 0.3536, 0.5, 0.7071, 1.0), (100, 50, 25, 12, 10),
+             ('lbfgs',) * 4 + ('adam',)),
+    # chapter 1's recipe as d2l publishes it: a quarter of the size, then the final size,
+    # 500 and 300 steps of Adam, stopped after about the plan's limit of full-size steps
+    Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=8),
 ]
+DEFAULT = ['reference', 'plan']
 
 
-def run(strategy, content, style, size, folder, scale_steps=1.0):
-    """One stylize run, stopped with Ctrl-C (which keeps the image and the record) once it has
-    run its ``minutes``; returns the strategy run, its record, its snapshots as (iteration, path)
-    and the process's wall-clock seconds."""
-    steps = tuple(max(2, round(n * scale_steps)) for n in strategy.steps)
-    strategy = replace(strategy, steps=steps)
+def slug(text):
+    return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')
+
+
+def run(strategy, content, style, size, folder):
+    """One stylize run in ``folder``, stopped with Ctrl-C (which keeps the image and the
+    record) once it has run its ``minutes``; a finished run already there is not run again.
+    Returns its record, its snapshots as (iteration, path) and the process's seconds."""
     out = folder / 'out.png'
-    from d2lstyle.images import read_image
-    total = strategy.iterations(size, read_image(content).size)
-    argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
-            '--save-every', max(1, total // SNAPSHOTS)]
-    start = time.perf_counter()
-    # A shell that starts a job in the background makes it ignore Ctrl-C: undo that for the run
-    proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        _, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate()
-    wall = time.perf_counter() - start
-    if proc.returncode not in (0, 130):
-        raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
+    done = folder / 'process.json'
+    if not done.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        from d2lstyle.images import read_image
+        total = strategy.iterations(size, read_image(content).size)
+        argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
+                '--save-every', max(1, total // SNAPSHOTS)]
+        start = time.perf_counter()
+        # A shell that starts a job in the background makes it ignore Ctrl-C: undo that
+        proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            _, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate()
+        if proc.returncode not in (0, 130):
+            raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
+        write_json(done, {'process_seconds': time.perf_counter() - start})
     record = json.loads(out.with_suffix('.json').read_text())
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))
-    return strategy, record, snapshots + [(len(record['losses']), out)], wall
+    wall = json.loads(done.read_text())['process_seconds']
+    return record, snapshots + [(len(record['losses']), out)], wall
 
 
-def gray(img):
-    return img.convert('L').convert('RGB')
-
-
-class Judge:
-    """Chapter 4's judge at the final size, normalised by the photo's and painting's scores.
-
-    It computes what chapter 4's ``judge`` computes, with the photograph's and the painting's
-    features taken once instead of at every call (six passes of VGG-16 at 1200x800 would
-    cost more than some strategies' steps)."""
-
-    def __init__(self, content_img, style_img, shape):
-        import mxnet as mx
-        from d2lstyle import mxnet as d2l
-        from d2lstyle import presets, weights
-        names = weights.conv_layers('vgg16')
-        self.layers = [names['conv4_2']], [names[n] for n in presets.STYLE_LAYERS]
-        self.net = d2l.truncated_net(weights.load_vgg('vgg16', mx.cpu()), *self.layers)
-        self.shape = shape
-        self.targets = {colour: (self.features(c(content_img))[0],
-                                 [d2l.gram(Y) for Y in self.features(c(style_img))[1]])
-                        for colour, c in (('rgb', lambda im: im), ('gray', gray))}
-        self.painting_content = self.raw(style_img)[0]
-        self.photo_style, self.photo_texture = self.raw(content_img)[1:]
-
-    def features(self, img):
-        import mxnet as mx
-        from d2lstyle import mxnet as d2l
-        X = d2l.preprocess(img, self.shape).as_in_context(mx.cpu())
-        return d2l.extract_features(self.net, X, *self.layers)
-
-    def distances(self, img, colour):
-        from d2lstyle import mxnet as d2l
-        contents_Y, grams = self.targets[colour]
-        contents_Y_hat, styles_Y_hat = self.features(img)
-        content = sum(float(d2l.content_loss(Y_hat, Y).asscalar())
-                      for Y_hat, Y in zip(contents_Y_hat, contents_Y))
-        style = sum(float(d2l.style_loss(Y_hat, G).asscalar())
-                    for Y_hat, G in zip(styles_Y_hat, grams))
-        return content, style
-
-    def raw(self, img):
-        content, style = self.distances(img, 'rgb')
-        return content, style, self.distances(gray(img), 'gray')[1]
-
-    def __call__(self, img):
-        content, style, texture = self.raw(img)
-        return {'content': content / self.painting_content, 'style': style / self.photo_style,
-                'texture': texture / self.photo_texture}
-
-
-def curve(judge, record, snapshots):
-    from d2lstyle.images import read_image
-    points = []
-    for iteration, path in snapshots:
-        entry = record['losses'][iteration - 1]
-        points.append({'iteration': iteration, 'seconds': entry['seconds'],
-                       'stage': entry['stage'], **judge(read_image(path))})
-    return points
-
-
-def feed_forward_point(judge, content, size, folder):
-    """The shipped network's one pass, as the transform command times it."""
-    out = folder / 'transformed.png'
-    done = subprocess.run([sys.executable, '-m', 'd2lstyle', 'transform', '--model',
-                           'starry_night', str(content), str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f'transform failed:\n{done.stderr[-2000:]}')
-    seconds = float(re.search(r'in ([\d.]+) s', done.stdout).group(1))
-    from d2lstyle.images import read_image
-    return {'seconds': seconds, **judge(read_image(out).resize(judge.shape))}
-
-
-def reaches(point, reference):
-    return (point['style'] <= reference['style'] * (1 + TOLERANCE)
-            and point['texture'] <= reference['texture'] * (1 + TOLERANCE)
-            and point['content'] <= reference['content'] + TOLERANCE)
-
-
-def summarise(pair):
-    """The reference (the best final score) and each strategy's first time to reach it."""
-    finals = [r['points'][-1] for r in pair['runs']]
-    reference = min(finals, key=lambda p: p['style'] + p['texture'] + p['content'])
-    pair['reference'] = reference
-    for r in pair['runs']:
-        r['seconds_to_reference'] = next((p['seconds'] for p in r['points']
-                                          if reaches(p, reference)), None)
-    return pair
-
-
-def step_seconds(shape, repeats=3):
+def step_seconds(shape, repeats=5):
     """Median seconds of one of chapter 2's hybridized steps on the whole image at ``shape``:
     the unit that carries the strategies' times to another machine."""
     import statistics
@@ -224,105 +145,175 @@ def step_seconds(shape, repeats=3):
     return statistics.median(seconds(step, repeats))
 
 
-def pair_judge(photo, painting, size):
-    """The Judge of a pair at the final size ``size``."""
-    from d2lstyle.images import read_image, stage_shape
-    content_img, style_img = read_image(ROOT / 'img' / photo), read_image(ROOT / 'img' / painting)
-    return Judge(content_img, style_img, stage_shape(content_img.size, size))
+class Scorer:
+    """Scores images of one pair at the final size against its reference's image."""
+
+    def __init__(self, photo, painting, size, lpips):
+        from quality import Objective
+        from quality import Judge
+        self.objective = Objective(photo, painting, size)
+        self.judge = Judge(photo, painting, self.objective.shape)
+        self.lpips, self.reference = lpips, None
+
+    def set_reference(self, img):
+        self.reference, self.reference_total = img, self.objective(img)['total']
+
+    def __call__(self, img, judged=False):
+        scores = {'objective': self.objective(img)['total'] / self.reference_total,
+                  'lpips': self.lpips(img, self.reference)}
+        return {**scores, **self.judge(img)} if judged else scores
 
 
-def measure_pair(photo, painting, size, strategies, scale_steps, keep):
+def curve(score, record, snapshots):
     from d2lstyle.images import read_image
-    judge = pair_judge(photo, painting, size)
-    shape = judge.shape
-    pair = {'photo': photo, 'painting': painting, 'shape': list(shape), 'runs': [],
-            'step_seconds': step_seconds(shape)}
-    for strategy in strategies:
+    points = []
+    for k, (iteration, path) in enumerate(snapshots):
+        entry = record['losses'][iteration - 1]
+        points.append({'iteration': iteration, 'seconds': entry['seconds'],
+                       'stage': entry['stage'],
+                       **score(read_image(path), judged=k == len(snapshots) - 1)})
+    return points
+
+
+def logged(record):
+    """The lowest loss the run logged on its last stage: that of the image it optimised, before
+    the saved picture clipped it to 0..255."""
+    final = [e for e in record['losses'] if e['stage'] == len(record['stages'])]
+    best = min(final, key=lambda e: e['total'])
+    return {k: best[k] for k in ('content', 'style', 'tv', 'total')}
+
+
+def convergence(record, snapshots):
+    """How much the reference's logged loss fell over the last quarter (or more) of its final
+    stage, from the last snapshot before it to the end, as a share of the loss at the end: what
+    more evaluations would still change."""
+    final, end = len(record['stages']), len(record['losses'])
+    quarter = end - record['stages'][-1]['iterations'] / 4
+    before = [i for i, _ in snapshots
+              if record['losses'][i - 1]['stage'] == final and i <= quarter]
+    if not before:
+        return {'evaluations': None, 'change': None}
+    best = [min(e['total'] for e in record['losses'][:i] if e['stage'] == final)
+            for i in (before[-1], end)]
+    return {'evaluations': end - before[-1], 'change': (best[0] - best[1]) / best[1]}
+
+
+def crops(folder, photo, images):
+    """1:1 crops of the same square (CROP pixels, or less in a small image) of each image, in
+    the upper middle, where the paintings' strokes and any grain show; their names in
+    ``folder``."""
+    from d2lstyle.images import save_image
+    folder.mkdir(parents=True, exist_ok=True)
+    w, h = next(iter(images.values())).size
+    side = min(CROP, w // 2, h // 2)
+    box = (w // 2, h // 4, w // 2 + side, h // 4 + side)
+    paths = {}
+    for name, img in images.items():
+        path = folder / f'{Path(photo).stem}_{slug(name)}.png'
+        save_image(img.crop(box), path)
+        paths[name] = path.name
+    return {'box': list(box), 'paths': paths}
+
+
+def measure_pair(photo, painting, args, lpips):
+    from d2lstyle.images import read_image
+    content, style = ROOT / 'img' / photo, ROOT / 'img' / painting
+    score = Scorer(content, style, args.size, lpips)
+    shape = score.objective.shape
+    pair = {'photo': photo, 'painting': painting, 'unseen': (photo, painting) in UNSEEN,
+            'shape': list(shape), 'tiles': score.objective.tiles,
+            'step_seconds': step_seconds(shape), 'runs': []}
+    strategies = [s for s in STRATEGIES if s.name in args.strategies]
+    finals = {}
+    for strategy in [REFERENCE] + [s for s in strategies if s is not REFERENCE]:
+        asked = strategy in strategies
+        strategy = strategy.scaled(args.scale_steps)
         print(f'{photo} + {painting}, {strategy.name}: running', flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            used, record, snapshots, wall = run(strategy, ROOT / 'img' / photo,
-                                                ROOT / 'img' / painting, size, Path(tmp),
-                                                scale_steps)
-            points = curve(judge, record, snapshots)
-            if keep:
-                read_image(snapshots[-1][1]).save(keep / f'{Path(photo).stem}_{used.name}.png')
-        pair['runs'].append({'strategy': asdict(used), 'points': points,
-                             'stages': record['stages'], 'fallbacks': record['fallbacks'],
-                             'process_seconds': wall})
-        print(f"{photo} + {painting}, {used.name}: {points[-1]['seconds']:.0f} s, content "
-              f"{points[-1]['content']:.3f}, style {points[-1]['style']:.3f}, texture "
-              f"{points[-1]['texture']:.3f}", flush=True)
-    if painting == 'starry_night.jpg':
-        with tempfile.TemporaryDirectory() as tmp:
-            pair['feed_forward'] = feed_forward_point(judge, ROOT / 'img' / photo, size, Path(tmp))
-    return summarise(pair)
+        folder = args.runs / f'{Path(photo).stem}_{Path(painting).stem}_{args.size}' / slug(
+            strategy.name)
+        record, snapshots, wall = run(strategy, content, style, args.size, folder)
+        if strategy.name == REFERENCE.name:
+            score.set_reference(read_image(snapshots[-1][1]))
+            pair['reference'] = {'objective': score.objective(score.reference),
+                                 'logged': logged(record), **convergence(record, snapshots)}
+            if not asked:
+                continue
+        points = curve(score, record, snapshots)
+        final = points[-1]
+        result = {'strategy': asdict(strategy), 'points': points, 'stages': record['stages'],
+                  'fallbacks': record['fallbacks'], 'process_seconds': wall,
+                  'step_times': wall / pair['step_seconds']}
+        result['reaches'] = (final['objective'] <= OBJECTIVE_LIMIT
+                             and final['lpips'] <= LPIPS_LIMIT)
+        pair['runs'].append(result)
+        finals[strategy.name] = read_image(snapshots[-1][1])
+        print(f"{photo} + {painting}, {strategy.name}: {wall:.0f} s "
+              f"({result['step_times']:.0f} full-size steps), objective "
+              f"{final['objective']:.3f} of the reference's, LPIPS {final['lpips']:.3f}",
+              flush=True)
+    pair['crops'] = crops(args.out.with_suffix(''), photo, finals)
+    return pair
 
 
-def merge(old, new):
-    """``old``'s pair with ``new``'s runs in place of (or beside) its runs of the same names."""
-    names = {r['strategy']['name'] for r in new['runs']}
-    runs = [r for r in old['runs'] if r['strategy']['name'] not in names] + new['runs']
-    return summarise({**old, **new, 'runs': runs})
+def merge(report, pair):
+    """``report`` with ``pair``'s runs in place of (or beside) its runs of the same names."""
+    for k, old in enumerate(report['pairs']):
+        if (old['photo'], old['painting']) == (pair['photo'], pair['painting']):
+            names = {r['strategy']['name'] for r in pair['runs']}
+            runs = [r for r in old['runs'] if r['strategy']['name'] not in names] + pair['runs']
+            report['pairs'][k] = {**old, **pair, 'runs': runs,
+                                  'crops': {**old.get('crops', {}), **pair['crops'],
+                                            'paths': {**old.get('crops', {}).get('paths', {}),
+                                                      **pair['crops']['paths']}}}
+            return report
+    report['pairs'].append(pair)
+    return report
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', type=int, default=1200, help='long side of the final image')
-    parser.add_argument('--pairs', type=int, default=2, help=f'how many of {len(PAIRS)} pairs')
-    parser.add_argument('--strategies', nargs='+', help='names (default: all)')
+    everything = PAIRS + UNSEEN
+    parser.add_argument('--pairs', nargs='+', default=[Path(p).stem for p, _ in everything],
+                        help='photographs (file stems) of the pairs to run (default: all)')
+    parser.add_argument('--strategies', nargs='+', default=DEFAULT,
+                        choices=[s.name for s in STRATEGIES],
+                        help=f'names (default: {", ".join(DEFAULT)})')
     parser.add_argument('--scale-steps', type=float, default=1.0,
-                        help='multiply every stage\'s steps (for a first look)')
-    parser.add_argument('--keep', type=Path, help='folder for each run\'s final image')
+                        help="multiply every given stage's iterations (for a first look)")
+    parser.add_argument('--runs', type=Path, default=Path(tempfile.gettempdir()) / 'd2lstyle-ttq',
+                        help='folder for the runs: a finished run there is not run again')
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'time_to_quality.json')
     parser.add_argument('--append', action='store_true',
-                        help='add the runs to those --out holds (replacing runs of the same '
-                             'strategy), on the same machine')
+                        help='add the pairs and runs to those --out holds (replacing runs of '
+                             'the same strategy), measured on the same machine')
     parser.add_argument('--steps-only', action='store_true',
-                        help="with --append: only time one full-size step of each pair's")
-    parser.add_argument('--feed-forward-only', action='store_true',
-                        help='with --append: only measure the shipped network again (after it '
-                             'was retrained)')
+                        help="time each stored pair's full-size step again, on a quiet machine, "
+                             "and count every run's step-times with it")
     args = parser.parse_args(argv)
-    strategies = [s for s in STRATEGIES if not args.strategies or s.name in args.strategies]
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
     from d2lstyle import runtime
+    from quality import LPIPS
     mxnet = runtime.framework('mxnet')
     report = {**runtime.measured_on(mxnet), 'size': args.size,
-              'tolerance': TOLERANCE, 'pairs': []}
-    if args.append:
+              'limits': {'objective': OBJECTIVE_LIMIT, 'lpips': LPIPS_LIMIT,
+                         'step_times': STEP_LIMIT}, 'pairs': []}
+    if (args.append or args.steps_only) and args.out.exists():
         report = json.loads(args.out.read_text())
         if report['machine'] != runtime.machine(mxnet) or report['size'] != args.size:
             raise SystemExit(f"--append: {args.out} was measured on {report['machine']} at "
                              f"{report['size']} pixels; run the whole benchmark here instead")
     if args.steps_only:
-        if not args.append:
-            parser.error('--steps-only adds to what --out holds: give --append too')
         for pair in report['pairs']:
             pair['step_seconds'] = step_seconds(pair['shape'])
+            for result in pair['runs']:
+                result['step_times'] = result['process_seconds'] / pair['step_seconds']
         write_json(args.out, report)
         return
-    if args.feed_forward_only:
-        if not args.append:
-            parser.error('--feed-forward-only adds to what --out holds: give --append too')
-        for pair in report['pairs']:
-            if 'feed_forward' in pair:
-                with tempfile.TemporaryDirectory() as tmp:
-                    pair['feed_forward'] = feed_forward_point(
-                        pair_judge(pair['photo'], pair['painting'], args.size),
-                        ROOT / 'img' / pair['photo'], args.size, Path(tmp))
-        write_json(args.out, report)
-        return
-    later = [s for s in strategies if not s.first_pair_only]
-    for k, (photo, painting) in enumerate(PAIRS[:args.pairs]):
-        pair = measure_pair(photo, painting, args.size, later if k else strategies,
-                            args.scale_steps, args.keep)
-        if args.append:
-            pair = merge(report['pairs'][k], pair)
-            report['pairs'][k] = pair
-        else:
-            report['pairs'].append(pair)
-        write_json(args.out, report)  # after each pair: a long run keeps what it measured
+    lpips = LPIPS()
+    for photo, painting in everything:
+        if Path(photo).stem in args.pairs:
+            report = merge(report, measure_pair(photo, painting, args, lpips))
+            write_json(args.out, report)  # after each pair: a long run keeps what it measured
     print(f'wrote {args.out}')
 
 

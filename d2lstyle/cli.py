@@ -87,10 +87,10 @@ def make_parser():
     s.add_argument('--style-scale', type=positive, default=1.0,
                    help='size of the style image relative to the output (default: 1)')
     s.add_argument('--init', help="content, noise, or an image path (default: the preset's)")
-    s.add_argument('--optimizer', choices=['adam', 'lbfgs'],
+    s.add_argument('--optimizer', choices=['adam', 'lbfgs'], nargs='+',
                    help="adam (with --lr and its decay) or lbfgs (chapter 3; no learning rate, "
-                   "and each iteration is one evaluation, line-search trials included; "
-                   "default: the preset's)")
+                   "and each iteration is one evaluation, line-search trials included), for "
+                   "every stage or one per size (default: the preset's)")
     s.add_argument('--lr', type=positive, help="learning rate (default: the preset's)")
     s.add_argument('--lr-decay-steps', '--lr-decay-epoch', type=positive_int, default=50,
                    help='multiply the learning rate by 0.8 this often (default: 50)')
@@ -236,6 +236,9 @@ def check_stylize(args):
         args.iterations = [200] + [60] * (len(args.size) - 1)
     if len(args.iterations) not in (1, len(args.size)):
         raise D2lStyleError(f'--iterations has {len(args.iterations)} values for '
+                            f'{len(args.size)} sizes: give one, or one per size')
+    if args.optimizer and len(args.optimizer) not in (1, len(args.size)):
+        raise D2lStyleError(f'--optimizer has {len(args.optimizer)} values for '
                             f'{len(args.size)} sizes: give one, or one per size')
     if args.style_blend_weights and len(args.style_blend_weights) != len(args.styles):
         raise D2lStyleError(f'--style-blend-weights has {len(args.style_blend_weights)} values '

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 
 from . import D2lStyleError
 
-# A stage above this many megapixels is optimised in tiles of at most this size (chapter 3's
-# TiledObjective), which keeps a 1200x800 stage under 4 GB and a larger one under 6 GB
-# (benchmarks/time_to_quality.py and print_size.py measure both); neighbouring tiles overlap
-# by OVERLAP pixels, across which their gradients are blended.
+# A stage passes whole where MEMORY_SHARE of the memory free when the run starts (the GPU's, or
+# the system's) holds it by the stylize line below (memory.tile_megapixels); a larger one is
+# optimised in tiles (chapter 3's TiledObjective) of that size, and never smaller than
+# TILE_MEGAPIXELS, which keeps a stage under 4 GB; neighbouring tiles overlap by OVERLAP
+# pixels, across which their gradients are blended. The rest of the memory is left to the
+# framework's caching allocator and to the other programs running.
 TILE_MEGAPIXELS = 0.6
 OVERLAP = 64
-# On a GPU a stage passes whole where this share of the GPU's free memory holds it by the
-# stylize line below (memory.tile_megapixels): the rest for the framework's caching allocator.
-GPU_SHARE = 0.8
+MEMORY_SHARE = 0.8
 # A photograph above this many megapixels passes through a transform network in tiles of at
 # most this size with their margins (d2lstyle.transform_tiles): 2400x1600 passes whole.
 TRANSFORM_TILE_MEGAPIXELS = 4.0
@@ -102,14 +102,15 @@ def largest_side(command, aspect=1.0, gpu_gb=None):
 
 
 def tile_megapixels(gpu_gb=None):
-    """The largest tile of a stylize stage: TILE_MEGAPIXELS on the CPU; on a GPU with ``gpu_gb``
-    free, as large as GPU_SHARE of that holds by MODELS['stylize'] (never smaller), so that a
-    stage is cut only where the GPU's memory asks for it."""
-    if gpu_gb is None:
+    """The largest pass of a stylize stage: as large as MEMORY_SHARE of the memory free now
+    (on a GPU ``gpu_gb``, else the system's) holds by MODELS['stylize'], never smaller than
+    TILE_MEGAPIXELS, so that a stage is cut into tiles only where memory asks for it."""
+    free = available_gb(gpu_gb)
+    if free is None:
         return TILE_MEGAPIXELS
     model = MODELS['stylize']
-    fits = (GPU_SHARE * gpu_gb - model.base_gb) / (model.gb_per_megapixel +
-                                                   model.gb_per_image_megapixel)
+    fits = (MEMORY_SHARE * free - model.base_gb) / (model.gb_per_megapixel +
+                                                    model.gb_per_image_megapixel)
     return max(TILE_MEGAPIXELS, fits)
 
 

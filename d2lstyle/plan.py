@@ -1,16 +1,17 @@
 """The stages ``d2lstyle stylize --size L`` plans when it is given only the final size.
 
 A pyramid: the first stage at about ``FIRST_SIDE`` pixels, where an iteration is cheap and the
-composition forms, then stages ``SCALE`` times larger up to the final size. Each stage takes
-1/SCALE^2 of the last one's iterations (at least ``MIN_ITERATIONS``), so that every stage costs
-about the same time. Stages that fit in one tile take L-BFGS, which needs fewer evaluations
-than Adam to a given loss (chapter 3). Stages in tiles (chapter 3's ``TiledObjective``) take
-Adam, whose large first steps paint the fine texture that an enlarged start lacks, with L-BFGS
-as the fallback: where Adam's first step raises the loss, the start is already near what
-Adam's step size can reach, and L-BFGS, which scales its steps by the curvature, goes on from
-the start with the stage's remaining iterations. benchmarks/time_to_quality.py measured this
-plan against a coarser (SCALE = 2), a longer and a noise-started pyramid and against chapter
-1's two stages; chapter 3, "A Good Large Picture Soon", shows what it found.
+composition forms, then stages ``SCALE`` times larger up to the final size. Each stage before
+the last takes 1/SCALE^2 of the last one's iterations (at least ``MIN_ITERATIONS``), so that
+every such stage costs about the same time. The last stage takes ``FINAL_ITERATIONS``: the
+loss that counts is the one at the final size, and an enlarged start is far from it there
+(its content above all), so that is where most of the time goes. Stages that fit in memory
+whole take L-BFGS, which needs fewer evaluations than Adam to a given loss (chapter 3). Stages
+in tiles (chapter 3's ``TiledObjective``) take Adam, with L-BFGS as the fallback: where Adam's
+first step raises the loss, L-BFGS, which scales its steps by the curvature, goes on from the
+start with the stage's remaining iterations. benchmarks/time_to_quality.py measures the plan
+against a long run of the same loss; chapter 3, "A Good Large Picture Soon", shows what it
+found.
 """
 import math
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ FIRST_SIDE = 300
 SCALE = 2 ** 0.5
 FIRST_ITERATIONS = 100
 MIN_ITERATIONS = 10
+FINAL_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ def plan(final, tiled, lbfgs_fits=lambda side: True):
     that long side is optimised in tiles, ``lbfgs_fits(side)`` whether L-BFGS's whole-image
     state fits in memory there (else a stage in tiles has no fallback)."""
     stages = []
-    for k, side in enumerate(sides(final)):
+    planned = sides(final)
+    for k, side in enumerate(planned):
         iterations = max(MIN_ITERATIONS, round(FIRST_ITERATIONS / SCALE ** (2 * k)))
+        if k == len(planned) - 1 and k > 0:
+            iterations = FINAL_ITERATIONS
         if not tiled(side):
             stages.append(Stage(side, iterations, 'lbfgs'))
         else:

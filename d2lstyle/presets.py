@@ -124,7 +124,7 @@ def from_options(args):
     its own parts."""
     preset = get(args.preset)
     changes = {name: getattr(args, name, None) for name in
-               ('content_weight', 'style_weight', 'tv_weight', 'optimizer')
+               ('content_weight', 'style_weight', 'tv_weight')
                if getattr(args, name, None) is not None}
     if args.lr is not None:
         changes['adam'] = dict(preset.adam, learning_rate=args.lr)

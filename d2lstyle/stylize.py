@@ -89,7 +89,7 @@ class Run:
 
     def plan_stages(self):
         """The stages the options give, or, for a final size alone, those ``plan`` makes;
-        --optimizer, where given, replaces every stage's."""
+        --optimizer, where given, replaces every stage's (one for all, or one per stage)."""
         args = self.args
         if args.planned:
             stages = plan.plan(args.size[0], self.tiled, self.lbfgs_fits)
@@ -98,7 +98,9 @@ class Run:
             stages = [plan.Stage(size, n, self.preset.optimizer)
                       for size, n in zip(args.size, counts)]
         if args.optimizer:
-            stages = [dataclasses.replace(s, optimizer=args.optimizer) for s in stages]
+            asked = args.optimizer * (len(stages) if len(args.optimizer) == 1 else 1)
+            stages = [dataclasses.replace(s, optimizer=o) for s, o in zip(stages, asked)]
+        self.asked = [s.optimizer for s in stages]
         # L-BFGS's line search needs the gradient of one function; tiles blend theirs for Adam
         return [dataclasses.replace(s, optimizer='adam')
                 if self.tiled(s.size) and s.fallback is None else s for s in stages]
@@ -118,7 +120,7 @@ class Run:
               f'{" (planned for --size %d)" % self.args.size[0] if self.args.planned else ""}:')
         for k, (stage, (w, h)) in enumerate(zip(self.stages, self.shapes), 1):
             n = len(self.grid((w, h)))
-            note = (' (tiles take Adam\'s steps)' if n > 1 and self.preset.optimizer == 'lbfgs'
+            note = (' (tiles take Adam\'s steps)' if n > 1 and self.asked[k - 1] == 'lbfgs'
                     and not self.args.planned else '')
             if stage.fallback:
                 note = (f' ({names[stage.fallback]} from the stage\'s start instead if Adam\'s '

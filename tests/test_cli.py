@@ -108,6 +108,19 @@ def test_mismatched_blend_weights_and_iterations(tmp_path, capsys):
             words=['2 values for 1 style images'])
     refused(capsys, CONTENT, STYLE, '-o', tmp_path / 'o.png', '--size', '64', '128',
             '--iterations', '1', '2', '3', words=['3 values for 2 sizes'])
+    refused(capsys, CONTENT, STYLE, '-o', tmp_path / 'o.png', '--size', '64', '96', '128',
+            '--optimizer', 'adam', 'lbfgs', words=['--optimizer has 2 values for 3 sizes'])
+    assert not (tmp_path / 'o.png').exists()
+
+
+def test_each_stage_takes_the_optimiser_given_for_it(tmp_path, capsys):
+    import json
+    out = tmp_path / 'o.png'
+    assert stylize(CONTENT, STYLE, '-o', out, '--size', '48', '64', '--iterations', '3',
+                   '--optimizer', 'adam', 'lbfgs') == 0
+    record = json.loads(out.with_suffix('.json').read_text())
+    assert [s['optimizer'] for s in record['stages']] == ['adam', 'lbfgs']
+    assert 'of Adam' in capsys.readouterr().out
 
 
 def test_unknown_output_format(tmp_path, capsys):

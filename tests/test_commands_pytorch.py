@@ -55,6 +55,7 @@ def test_a_planned_run_prints_the_same_plan_on_both(tmp_path, capsys, monkeypatc
     monkeypatch.setattr(plan, 'FIRST_SIDE', 48)
     monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 2)
     monkeypatch.setattr(plan, 'MIN_ITERATIONS', 1)
+    monkeypatch.setattr(plan, 'FINAL_ITERATIONS', 1)
     printed = []
     for framework in frameworks.NAMES:
         run(framework, tmp_path, '--size', '96')
@@ -181,18 +182,22 @@ def planned(framework, size, monkeypatch, gpu_gb):
     return stylize.Run(args, presets.from_options(args), module)
 
 
-def test_on_a_gpu_a_stage_is_cut_into_tiles_only_where_its_memory_asks(monkeypatch):
+def test_a_stage_is_cut_into_tiles_only_where_memory_asks(monkeypatch):
     from d2lstyle import memory
-    cpu = planned('pytorch', 1200, monkeypatch, None)
     gpu = planned('pytorch', 1200, monkeypatch, 40.0)
     small = planned('pytorch', 1200, monkeypatch, 5.0)
-    assert len(cpu.grid(cpu.shapes[-1])) > 1 and cpu.stages[-1].optimizer == 'adam'
     assert all(len(gpu.grid(shape)) == 1 for shape in gpu.shapes)
     assert [s.optimizer for s in gpu.stages] == ['lbfgs'] * len(gpu.stages)
-    assert [s.size for s in gpu.stages] == [s.size for s in cpu.stages]
     assert len(small.grid(small.shapes[-1])) > 1  # 5 GB holds no whole 1200x900 stage
-    assert memory.tile_megapixels(None) == memory.TILE_MEGAPIXELS
-    assert memory.tile_megapixels(0.1) == memory.TILE_MEGAPIXELS  # never below the CPU's
+    assert small.stages[-1].optimizer == 'adam'  # in tiles, with L-BFGS as the fallback
+    assert [s.size for s in gpu.stages] == [s.size for s in small.stages]
+    # the CPU's memory is the system's: the same rule
+    monkeypatch.setattr(memory, 'available_gb', lambda gpu_gb=None: gpu_gb or 40.0)
+    cpu = planned('pytorch', 1200, monkeypatch, None)
+    assert cpu.stages == gpu.stages and all(len(cpu.grid(s)) == 1 for s in cpu.shapes)
+    monkeypatch.setattr(memory, 'available_gb', lambda gpu_gb=None: gpu_gb or 5.0)
+    assert len(planned('pytorch', 1200, monkeypatch, None).grid(small.shapes[-1])) > 1
+    assert memory.tile_megapixels(0.1) == memory.TILE_MEGAPIXELS  # never below this
 
 
 def test_a_video_is_painted_alike_on_both_frameworks(tmp_path, capsys):

@@ -84,7 +84,7 @@ def test_each_region_takes_its_own_painting_and_none_keeps_the_photograph(tmp_pa
 
 
 def test_regions_work_in_tiles_and_planned_stages(tmp_path, monkeypatch, capsys, judge):
-    monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.008)
+    monkeypatch.setattr(memory, 'tile_megapixels', lambda gpu_gb=None: 0.008)
     monkeypatch.setattr(memory, 'OVERLAP', 16)
     out = tmp_path / 'out.png'
     assert stylize(*THREE, '-o', out, '--size', '160', framework='mxnet') == 0

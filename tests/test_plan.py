@@ -20,14 +20,17 @@ def test_a_final_size_at_or_below_the_first_stage_is_one_stage(final):
         plan.Stage(final, plan.FIRST_ITERATIONS, 'lbfgs')]
 
 
-def test_each_stage_costs_about_the_same_until_the_fewest_iterations():
-    stages = plan.plan(1200, tiled=lambda side: side > 1000)
-    assert [(s.optimizer, s.fallback) for s in stages] == [('lbfgs', None)] * 4 + [('adam', 'lbfgs')]
-    assert [s.iterations for s in stages] == [100, 50, 25, 12, 10]
-    counts = [s.iterations for s in stages]
+def test_the_stages_before_the_last_cost_about_the_same_and_the_last_takes_the_most():
+    stages = plan.plan(1200, tiled=lambda side: False)
+    assert [s.optimizer for s in stages] == ['lbfgs'] * 5
+    assert [s.iterations for s in stages] == [100, 50, 25, 12, plan.FINAL_ITERATIONS]
+    counts = [s.iterations for s in stages[:-1]]
     assert counts == sorted(counts, reverse=True) and min(counts) >= plan.MIN_ITERATIONS
-    costs = [s.iterations * s.size ** 2 for s in stages if s.iterations > plan.MIN_ITERATIONS]
-    assert max(costs) / min(costs) < 1.1
+    costs = [s.iterations * s.size ** 2 for s in stages]
+    assert max(costs[:-2]) / min(costs[:-2]) < 1.1
+    assert costs[-1] > sum(costs[:-1])  # the loss that counts is the final size's
+    tiled = plan.plan(1200, tiled=lambda side: side > 1000)
+    assert (tiled[-1].optimizer, tiled[-1].fallback) == ('adam', 'lbfgs')
 
 
 def test_a_stage_in_tiles_falls_back_to_lbfgs_only_where_its_state_fits():

@@ -187,7 +187,7 @@ def test_unknown_preset_names_the_choices():
 
 def options(**given):
     """The options of stylize as argparse gives them: None where the user gave nothing."""
-    names = ('content_weight', 'style_weight', 'tv_weight', 'optimizer', 'lr', 'init')
+    names = ('content_weight', 'style_weight', 'tv_weight', 'lr', 'init')
     return argparse.Namespace(preset=given.pop('preset', 'gatys-tf1'),
                               **{name: given.get(name) for name in names})
 
@@ -195,9 +195,8 @@ def options(**given):
 def test_options_override_their_parts_of_a_preset_and_nothing_else():
     original = presets.get('gatys-tf1')
     assert presets.from_options(options()) == original
-    changed = presets.from_options(options(style_weight=7.0, optimizer='adam', lr=0.5,
-                                           init='content'))
-    assert (changed.style_weight, changed.optimizer, changed.noise_ratio) == (7.0, 'adam', 0.0)
+    changed = presets.from_options(options(style_weight=7.0, lr=0.5, init='content'))
+    assert (changed.style_weight, changed.noise_ratio) == (7.0, 0.0)
     assert changed.adam == dict(original.adam, learning_rate=0.5)
     assert changed.content_layers == original.content_layers
     assert changed.content_weight == original.content_weight

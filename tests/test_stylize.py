@@ -73,12 +73,12 @@ def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path, framewor
 @BOTH
 def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path, monkeypatch,
                                                                         capsys, framework):
-    monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.004)
+    monkeypatch.setattr(memory, 'tile_megapixels', lambda gpu_gb=None: 0.004)
     monkeypatch.setattr(memory, 'OVERLAP', 16)
     out = tmp_path / 'out.png'
     assert stylize(CONTENT, STYLE, '-o', out, '--size', '128', '--iterations', '20',
                    '--optimizer', 'lbfgs', framework=framework) == 0
-    tiles = len(grid((128, 96)))
+    tiles = len(grid((128, 96), megapixels=0.004))
     assert tiles > 2
     assert f"128x96 in {tiles} tiles: 20 iterations of Adam (tiles take Adam's steps)" in \
         capsys.readouterr().out
@@ -90,7 +90,7 @@ def test_a_stage_larger_than_a_tile_is_optimised_in_tiles_without_seams(tmp_path
     assert min(totals) < 0.7 * totals[0]
     img = Image.open(out)
     assert img.size == (128, 96)
-    assert d2l.seam_ratio(img, grid(img.size)) < 1.2
+    assert d2l.seam_ratio(img, grid(img.size, megapixels=0.004)) < 1.2
 
 
 @BOTH
@@ -98,6 +98,7 @@ def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(plan, 'FIRST_SIDE', 48)
     monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 6)
     monkeypatch.setattr(plan, 'MIN_ITERATIONS', 2)
+    monkeypatch.setattr(plan, 'FINAL_ITERATIONS', 2)
     out = tmp_path / 'out.png'
     assert stylize(CONTENT, STYLE, '-o', out, '--size', '96', framework=framework) == 0
     printed = capsys.readouterr().out
@@ -112,11 +113,12 @@ def test_a_final_size_alone_runs_the_planned_stages(tmp_path, monkeypatch, capsy
 @pytest.mark.parametrize('lr, fallbacks', [(1e-4, []), (1.0, [2])])
 def test_a_planned_stage_in_tiles_falls_back_to_lbfgs_where_adams_first_step_fails(
         tmp_path, monkeypatch, capsys, lr, fallbacks, framework):
-    monkeypatch.setattr(memory, 'TILE_MEGAPIXELS', 0.004)
+    monkeypatch.setattr(memory, 'tile_megapixels', lambda gpu_gb=None: 0.004)
     monkeypatch.setattr(memory, 'OVERLAP', 16)
     monkeypatch.setattr(plan, 'FIRST_SIDE', 64)
     monkeypatch.setattr(plan, 'FIRST_ITERATIONS', 4)
     monkeypatch.setattr(plan, 'MIN_ITERATIONS', 6)
+    monkeypatch.setattr(plan, 'FINAL_ITERATIONS', 6)
     out = tmp_path / 'out.png'
     assert stylize(CONTENT, STYLE, '-o', out, '--size', '90', '--lr', str(lr),
                    framework=framework) == 0

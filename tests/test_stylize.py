@@ -67,7 +67,7 @@ def test_lbfgs_logs_every_evaluation_and_keeps_the_best_image(tmp_path, framewor
     record = json.loads(out.with_suffix('.json').read_text())
     totals = [e['total'] for e in record['losses']]
     assert record['status'] == 'done' and len(totals) == 8 and min(totals) < totals[0]
-    assert record['settings']['optimizer'] == 'lbfgs'
+    assert record['settings']['optimizer'] == ['lbfgs']
 
 
 @BOTH

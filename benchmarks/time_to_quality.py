@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -83,7 +84,7 @@ class Strategy:
         return sum(s.iterations for s in plan.plan(size, lambda side: tiled(photo_size, side)))
 
 
-REFERENCE = Strategy('reference', (0.25, 1.0), (500, 120), ('adam', 'lbfgs'))
+REFERENCE = Strategy('reference', (0.25, 1.0), (500, 160), ('adam', 'lbfgs'))
 STRATEGIES = [
     REFERENCE,
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
@@ -105,19 +106,22 @@ def slug(text):
 
 def run(strategy, content, style, size, folder):
     """One stylize run in ``folder``, stopped with Ctrl-C (which keeps the image and the
-    record) once it has run its ``minutes``; a finished run already there is not run again.
+    record) once it has run its ``minutes``; a finished run already there with the same
+    arguments is not run again (one with others is run afresh).
     Returns its record, its snapshots as (iteration, path) and the process's seconds."""
+    from d2lstyle.images import read_image
     out = folder / 'out.png'
     done = folder / 'process.json'
-    if not done.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        from d2lstyle.images import read_image
-        total = strategy.iterations(size, read_image(content).size)
-        argv = ['stylize', content, style, '-o', out, *strategy.argv(size),
-                '--save-every', max(1, total // SNAPSHOTS)]
+    total = strategy.iterations(size, read_image(content).size)
+    argv = [str(a) for a in ['stylize', content, style, '-o', out, *strategy.argv(size),
+                             '--save-every', max(1, total // SNAPSHOTS)]]
+    if not done.exists() or json.loads(done.read_text()).get('argv') != argv:
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
         start = time.perf_counter()
         # A shell that starts a job in the background makes it ignore Ctrl-C: undo that
-        proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *map(str, argv)], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *argv], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
@@ -127,7 +131,7 @@ def run(strategy, content, style, size, folder):
             _, err = proc.communicate()
         if proc.returncode not in (0, 130):
             raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
-        write_json(done, {'process_seconds': time.perf_counter() - start})
+        write_json(done, {'process_seconds': time.perf_counter() - start, 'argv': argv})
     record = json.loads(out.with_suffix('.json').read_text())
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))

@@ -70,6 +70,7 @@ class Run:
         init = presets.init_image(args.init)
         self.init_img = read_image(init) if init else None
         self.device = framework.device(args.device)
+        self.bounds = self.d2l.pixel_bounds(self.device)
         # on a GPU, tiles only where its memory asks for them (memory.tile_megapixels)
         self.tile_megapixels = memory.tile_megapixels(framework.gpu_free_gb(self.device))
         self.stages = self.plan_stages()
@@ -212,7 +213,7 @@ class Run:
             d2l.lbfgs(self.objective(make(blend=False), k, bar), X, stage.iterations)
             return
         adam = self.framework.adam(self.preset, self.args.lr_decay_steps)
-        bounds = d2l.pixel_bounds(self.device) if self.preset.clip else None
+        bounds = self.bounds if self.preset.clip else None
         f = self.objective(make(blend=True), k, bar)
         try:
             d2l.gradient_descent(self.first_step_checked(f, stage), X, adam, stage.iterations,
@@ -284,7 +285,8 @@ class Run:
         return f
 
     def loss_block(self, content_X):
-        """Chapter 2's (hybridized) StyleLoss for images of content_X's size."""
+        """Chapter 2's (hybridized) StyleLoss of the picture (chapter 3's PictureLoss), for
+        images of content_X's size."""
         _, styles_of_this_size = self.features(content_X)
         channels = [Y.shape[1] for Y in styles_of_this_size]
         weights = self.d2l.loss_weights(self.preset, channels)
@@ -295,7 +297,7 @@ class Run:
         else:
             loss = self.d2l.StyleLoss(self.net, self.content_layers, self.style_layers,
                                       styles_of_this_size, *weights)
-        return self.framework.compiled(loss)
+        return self.framework.compiled(self.d2l.PictureLoss(loss, self.bounds))
 
     def style_grams(self, shape):
         """The style targets: Gram matrices of each painting, blended by their weights; with
@@ -325,7 +327,7 @@ class Run:
 
     def initial(self, content_X, shape):
         if self.good is not None:
-            return self.d2l.upscale(self.good, shape)
+            return self.d2l.upscale(self.framework.picture(self.good, self.bounds), shape)
         if self.init_img is not None:
             return self.to_device(self.d2l.preprocess(self.init_img, shape))
         return self.d2l.start_image(content_X, self.preset)

@@ -168,9 +168,15 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     # the stored print-size run, with its tiles and seam measure
     assert re.search(r'\d+x\d+ in \d+ minutes .*peak memory [\d.]+ GB; last stage in \d+ '
                      r'tiles of \d+x\d+, seam ratio [\d.]+', text)
+    # the picture's loss, minimised, is the saved picture's (up to the rounding to 8 bits)
+    ends = {name: (end, saved) for name, end, saved in re.findall(
+        r'minimising the loss of the (image|picture): ([\d.e+-]+) at the end, ([\d.e+-]+) for '
+        r'the saved picture', text)}
+    minimised, saved = map(float, ends['picture'])
+    assert set(ends) == {'image', 'picture'} and saved == pytest.approx(minimised, rel=0.01)
     # the stored time-to-quality runs: each pair's reference, and every run scored against it
     assert re.search(r"the reference picture's loss [\d.]+ \(content", text)
-    assert re.search(r'the loss its optimiser logged +[\d.]+ \(content', text)
+    assert re.search(r'its last \d+ evaluations lowered the loss by [\d.]+%', text)
     rows = re.findall(r'^ +(reference|plan|pyramid, Adam last) +(\d+) +([\d.]+) +([\d.]+) ', text,
                       re.M)
     assert {name for name, *_ in rows} == {'reference', 'plan', 'pyramid, Adam last'}

@@ -304,3 +304,33 @@ def test_chapter_5s_guided_loss_of_two_regions_agrees_in_value_and_gradient(nets
         grads.append(grad.asnumpy() if d2l is mxd2l else grad.numpy())
     assert min(values[0]) > 0 and relative(values[1], values[0]) <= TOLERANCE
     assert relative(grads[1], grads[0]) <= TOLERANCE
+
+
+def test_the_picture_loss_is_the_loss_of_the_clipped_image_with_its_gradient():
+    """Chapter 3's PictureLoss in both tabs: the value at X is the loss at X clipped to pixels
+    0..1, and the gradient is the loss's inside the bounds and zero where the clip holds."""
+    class MxSquares(mx.gluon.HybridBlock):
+        def hybrid_forward(self, F, X, T):
+            return [F.sum(F.square(X - T))]
+
+    class PtSquares(torch.nn.Module):
+        def forward(self, X, T):
+            return [((X - T) ** 2).sum()]
+
+    low, high = (0 - mxd2l.rgb_mean) / mxd2l.rgb_std, (1 - mxd2l.rgb_mean) / mxd2l.rgb_std
+    X = np.random.RandomState(0).normal(0, 3, (1, 3, 8, 8)).astype(np.float32)
+    T = np.zeros_like(X)
+    clipped = np.clip(X, low.reshape(1, 3, 1, 1), high.reshape(1, 3, 1, 1))
+    outside = clipped != X
+    assert 0.2 < outside.mean() < 0.8  # both kinds of pixel are there to check
+
+    mx_loss = mxd2l.PictureLoss(MxSquares(), mxd2l.pixel_bounds(mx.cpu()))
+    mx_loss.hybridize(static_alloc=True, static_shape=True)
+    mx_objective = mxd2l.Objective(mx_loss, [mx.nd.array(T)])
+    pt_loss = ptd2l.PictureLoss(PtSquares(), ptd2l.pixel_bounds('cpu'))
+    pt_objective = ptd2l.Objective(pt_loss, [torch.tensor(T)])
+    for value, grad in (mx_objective(mx.nd.array(X)), pt_objective(torch.tensor(X))):
+        grad = grad.asnumpy() if hasattr(grad, 'asnumpy') else grad.numpy()
+        assert value == pytest.approx(float((clipped ** 2).sum()), rel=1e-5)
+        assert (grad[outside] == 0).all()
+        np.testing.assert_allclose(grad[~outside], 2 * X[~outside], rtol=1e-5)

@@ -84,6 +84,12 @@ def compiled(loss, **options):
     return loss
 
 
+def picture(X, bounds):
+    """The image X as its picture shows it: clipped into ``bounds`` (chapter 3's
+    ``pixel_bounds``)."""
+    return mx.nd.broadcast_minimum(mx.nd.broadcast_maximum(X, bounds[0]), bounds[1])
+
+
 def stage_done(net):
     """Gluon's name scopes leave in each layer of the network the scope of the block that last
     called it (MXNet 1.9 never resets _BlockScope._old_scope), and with it that block: a stage's

@@ -89,6 +89,12 @@ def compiled(loss, **options):
     return loss
 
 
+def picture(X, bounds):
+    """The image X as its picture shows it: clipped into ``bounds`` (chapter 3's
+    ``pixel_bounds``)."""
+    return X.clamp(*bounds)
+
+
 def stage_done(net):
     """Give the cached blocks of the stage's arrays back to the GPU."""
     if torch.cuda.is_initialized():

@@ -9,9 +9,9 @@ __all__ = [
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
     'weights', 'StyleLoss', 'loss_targets', 'train_hybridized', 'Objective', 'gradient_descent',
-    'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs',
-    'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
-    'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'pixel_bounds', 'preset_noise',
+    'noise_image', 'pixel_bounds', 'PictureLoss', 'tiled_grams', 'TiledObjective', 'TileGrid',
+    'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps',
+    'tile_starts', 'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'preset_noise',
     'start_image', 'stylize', 'judge', 'loss_weights', 'preset_layers', 'guided_gram',
     'GuidedStyleLoss', 'mask_arrays', 'guided_targets', 'masked_grams', 'color_clusters',
     'grabcut_mask', 'keep_photograph', 'layer_masks', 'match_colors', 'original_colors', 'soften',
@@ -32,12 +32,12 @@ from .neural_style import (
 from .hybridized_step import (
     StyleLoss, loss_targets, train_hybridized)
 from .optimizers import (
-    Objective, gradient_descent, noise_image, tiled_grams, TiledObjective, TileGrid, crop, dot,
-    lbfgs, line_search, scalar, seam_ratio, tile_grid, tile_ramps, tile_starts, tile_windows,
-    two_loop)
+    Objective, gradient_descent, noise_image, pixel_bounds, PictureLoss, tiled_grams,
+    TiledObjective, TileGrid, crop, dot, lbfgs, line_search, scalar, seam_ratio, tile_grid,
+    tile_ramps, tile_starts, tile_windows, two_loop)
 from .layers import (
-    truncated_net, adam_settings, pixel_bounds, preset_noise, start_image, stylize, judge,
-    loss_weights, preset_layers)
+    truncated_net, adam_settings, preset_noise, start_image, stylize, judge, loss_weights,
+    preset_layers)
 from .control import (
     guided_gram, GuidedStyleLoss, mask_arrays, guided_targets, masked_grams, color_clusters,
     grabcut_mask, keep_photograph, layer_masks, match_colors, original_colors, soften)

@@ -3,8 +3,8 @@
 """The code of chapters/04_layers.ipynb, "What the Layers See"."""
 
 __all__ = [
-    'truncated_net', 'adam_settings', 'pixel_bounds', 'preset_noise', 'start_image', 'stylize',
-    'judge', 'loss_weights', 'preset_layers', 'weights']
+    'truncated_net', 'adam_settings', 'preset_noise', 'start_image', 'stylize', 'judge',
+    'loss_weights', 'preset_layers', 'weights']
 
 import mxnet as mx
 import numpy as np
@@ -48,13 +48,6 @@ def adam_settings(preset, lr_decay_steps=50):
 
 
 # Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
-def pixel_bounds(ctx):
-    """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
-    low, high = (0 - d2l.rgb_mean) / d2l.rgb_std, (1 - d2l.rgb_mean) / d2l.rgb_std
-    return tuple(nd.array(v.reshape(1, 3, 1, 1), ctx=ctx) for v in (low, high))
-
-
-# Defined in chapters/04_layers.ipynb, section "Presets: Known Settings"
 def preset_noise(preset, X):
     """White noise of X's shape in normalised units: the preset's uniform noise, given in its
     source's pixels, or chapter 3's N(0, 1)."""
@@ -92,7 +85,7 @@ def stylize(preset, vgg, backbone, content_img, style_img, image_shape, num_eval
     if preset.optimizer == 'lbfgs':
         X = d2l.lbfgs(f, X, num_evals)
     else:
-        bounds = pixel_bounds(ctx) if preset.clip else None
+        bounds = d2l.pixel_bounds(ctx) if preset.clip else None
         X = d2l.gradient_descent(f, X, mx.optimizer.Adam(**adam_settings(preset, lr_decay_steps)),
                                  num_evals,
                                  bounds=bounds)

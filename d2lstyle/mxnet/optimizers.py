@@ -3,9 +3,9 @@
 """The code of chapters/03_optimizers.ipynb, "Optimising the Image"."""
 
 __all__ = [
-    'Objective', 'gradient_descent', 'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid',
-    'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps',
-    'tile_starts', 'tile_windows', 'two_loop']
+    'Objective', 'gradient_descent', 'noise_image', 'pixel_bounds', 'PictureLoss', 'tiled_grams',
+    'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio',
+    'tile_grid', 'tile_ramps', 'tile_starts', 'tile_windows', 'two_loop']
 
 import math
 import time
@@ -68,6 +68,31 @@ def gradient_descent(f, X, optimizer, num_evals, normalize_grad=False, bounds=No
 def noise_image(X):
     """White noise of X's shape: N(0, 1) for each value of the normalised image."""
     return nd.random.normal(shape=X.shape, ctx=X.context)
+
+
+# Defined in chapters/03_optimizers.ipynb, section "The Loss of the Picture"
+def pixel_bounds(ctx):
+    """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
+    low, high = (0 - d2l.rgb_mean) / d2l.rgb_std, (1 - d2l.rgb_mean) / d2l.rgb_std
+    return tuple(nd.array(v.reshape(1, 3, 1, 1), ctx=ctx) for v in (low, high))
+
+
+# Defined in chapters/03_optimizers.ipynb, section "The Loss of the Picture"
+class PictureLoss(mx.gluon.HybridBlock):
+    """`loss` of the picture that X shows: X clipped into `bounds` (pixel_bounds), as
+    postprocess saves it; its gradient is zero where the clip holds."""
+
+    def __init__(self, loss, bounds, **kwargs):
+        super().__init__(**kwargs)
+        self.loss = loss
+        with self.name_scope():
+            self.low = self.params.get_constant('low', bounds[0])
+            self.high = self.params.get_constant('high', bounds[1])
+        for bound in (self.low, self.high):
+            bound.initialize(ctx=bounds[0].context)
+
+    def hybrid_forward(self, F, X, *targets, low, high):
+        return self.loss(F.broadcast_minimum(F.broadcast_maximum(X, low), high), *targets)
 
 
 # Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"

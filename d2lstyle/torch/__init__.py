@@ -9,14 +9,14 @@ __all__ = [
     'get_contents', 'get_styles', 'content_loss', 'gram', 'style_loss', 'tv_loss', 'compute_loss',
     'GeneratedImage', 'get_inits', 'train', 'upscale', 'Animator', 'check_shape', 'read_image',
     'weights', 'StyleLoss', 'loss_targets', 'train_compiled', 'Objective', 'gradient_descent',
-    'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs',
-    'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps', 'tile_starts',
-    'tile_windows', 'two_loop', 'truncated_net', 'adam_settings', 'TensorFlowEpsilon', 'adam_for',
-    'pixel_bounds', 'preset_noise', 'start_image', 'stylize', 'judge', 'loss_weights',
-    'preset_layers', 'guided_gram', 'GuidedStyleLoss', 'mask_arrays', 'guided_targets',
-    'masked_grams', 'color_clusters', 'grabcut_mask', 'keep_photograph', 'layer_masks',
-    'match_colors', 'original_colors', 'soften', 'conv_block', 'ResidualBlock', 'Upsample',
-    'TransformNet', 'PerceptualLoss', 'perceptual_loss', 'PhotoFolder', 'random_crop',
+    'noise_image', 'pixel_bounds', 'PictureLoss', 'tiled_grams', 'TiledObjective', 'TileGrid',
+    'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps',
+    'tile_starts', 'tile_windows', 'two_loop', 'truncated_net', 'adam_settings',
+    'TensorFlowEpsilon', 'adam_for', 'preset_noise', 'start_image', 'stylize', 'judge',
+    'loss_weights', 'preset_layers', 'guided_gram', 'GuidedStyleLoss', 'mask_arrays',
+    'guided_targets', 'masked_grams', 'color_clusters', 'grabcut_mask', 'keep_photograph',
+    'layer_masks', 'match_colors', 'original_colors', 'soften', 'conv_block', 'ResidualBlock',
+    'Upsample', 'TransformNet', 'PerceptualLoss', 'perceptual_loss', 'PhotoFolder', 'random_crop',
     'photo_loader', 'save_checkpoint', 'load_checkpoint', 'train_transform_net', 'export_model',
     'from_mxnet', 'load_model', 'stylize_photo', 'D2lStyleError', 'SUFFIXES', 'TrainingRun',
     'checkpoint_state', 'commit_checkpoint', 'networks', 'blend_along_flow', 'blend_step',
@@ -34,12 +34,12 @@ from .neural_style import (
 from .hybridized_step import (
     StyleLoss, loss_targets, train_compiled)
 from .optimizers import (
-    Objective, gradient_descent, noise_image, tiled_grams, TiledObjective, TileGrid, crop, dot,
-    lbfgs, line_search, scalar, seam_ratio, tile_grid, tile_ramps, tile_starts, tile_windows,
-    two_loop)
+    Objective, gradient_descent, noise_image, pixel_bounds, PictureLoss, tiled_grams,
+    TiledObjective, TileGrid, crop, dot, lbfgs, line_search, scalar, seam_ratio, tile_grid,
+    tile_ramps, tile_starts, tile_windows, two_loop)
 from .layers import (
-    truncated_net, adam_settings, TensorFlowEpsilon, adam_for, pixel_bounds, preset_noise,
-    start_image, stylize, judge, loss_weights, preset_layers)
+    truncated_net, adam_settings, TensorFlowEpsilon, adam_for, preset_noise, start_image, stylize,
+    judge, loss_weights, preset_layers)
 from .control import (
     guided_gram, GuidedStyleLoss, mask_arrays, guided_targets, masked_grams, color_clusters,
     grabcut_mask, keep_photograph, layer_masks, match_colors, original_colors, soften)

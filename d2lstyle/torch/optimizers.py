@@ -3,9 +3,9 @@
 """The code of chapters/03_optimizers.ipynb, "Optimising the Image"."""
 
 __all__ = [
-    'Objective', 'gradient_descent', 'noise_image', 'tiled_grams', 'TiledObjective', 'TileGrid',
-    'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio', 'tile_grid', 'tile_ramps',
-    'tile_starts', 'tile_windows', 'two_loop']
+    'Objective', 'gradient_descent', 'noise_image', 'pixel_bounds', 'PictureLoss', 'tiled_grams',
+    'TiledObjective', 'TileGrid', 'crop', 'dot', 'lbfgs', 'line_search', 'scalar', 'seam_ratio',
+    'tile_grid', 'tile_ramps', 'tile_starts', 'tile_windows', 'two_loop']
 
 import math
 import time
@@ -67,6 +67,27 @@ def gradient_descent(f, X, make_optimizer, num_evals, normalize_grad=False, boun
 def noise_image(X):
     """White noise of X's shape: N(0, 1) for each value of the normalised image."""
     return torch.randn_like(X)
+
+
+# Defined in chapters/03_optimizers.ipynb, section "The Loss of the Picture"
+def pixel_bounds(device):
+    """The normalised values of pixels 0 and 1 per channel, shaped to broadcast over images."""
+    low, high = (0 - d2l.rgb_mean) / d2l.rgb_std, (1 - d2l.rgb_mean) / d2l.rgb_std
+    return tuple(torch.tensor(v.reshape(1, 3, 1, 1), dtype=torch.float32, device=device)
+                 for v in (low, high))
+
+
+# Defined in chapters/03_optimizers.ipynb, section "The Loss of the Picture"
+class PictureLoss(torch.nn.Module):
+    """`loss` of the picture that X shows: X clipped into `bounds` (pixel_bounds), as
+    postprocess saves it; its gradient is zero where the clip holds."""
+
+    def __init__(self, loss, bounds):
+        super().__init__()
+        self.loss, self.bounds = loss, bounds
+
+    def forward(self, X, *targets):
+        return self.loss(X.clamp(*self.bounds), *targets)
 
 
 # Defined in chapters/03_optimizers.ipynb, section "Print Size in Bounded Memory"

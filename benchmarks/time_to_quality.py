@@ -180,11 +180,18 @@ def curve(score, record, snapshots):
 
 
 def logged(record):
-    """The lowest loss the run logged on its last stage: that of the image it optimised, before
-    the saved picture clipped it to 0..255."""
+    """The lowest loss the run logged on its last stage: that of the picture it optimised
+    (chapter 3's PictureLoss), so the saved picture's up to the rounding to 8 bits."""
     final = [e for e in record['losses'] if e['stage'] == len(record['stages'])]
     best = min(final, key=lambda e: e['total'])
     return {k: best[k] for k in ('content', 'style', 'tv', 'total')}
+
+
+def evaluations_to(record, limit):
+    """The evaluations of the last stage after which its logged loss was first within
+    ``limit`` times the stage's lowest."""
+    final = [e['total'] for e in record['losses'] if e['stage'] == len(record['stages'])]
+    return next(k for k, total in enumerate(final, 1) if total <= limit * min(final))
 
 
 def convergence(record, snapshots):
@@ -239,7 +246,8 @@ def measure_pair(photo, painting, args, lpips):
         if strategy.name == REFERENCE.name:
             score.set_reference(read_image(snapshots[-1][1]))
             pair['reference'] = {'objective': score.objective(score.reference),
-                                 'logged': logged(record), **convergence(record, snapshots)}
+                                 'logged': logged(record), **convergence(record, snapshots),
+                                 'to_limit': evaluations_to(record, OBJECTIVE_LIMIT)}
             if not asked:
                 continue
         points = curve(score, record, snapshots)

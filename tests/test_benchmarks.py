@@ -204,3 +204,10 @@ def test_the_logged_loss_is_the_lowest_of_the_last_stage():
         {'stage': 2, 'content': c, 'style': 1.0, 'tv': 0.5, 'total': c + 1.5} for c in (9, 3, 4)]
     assert time_to_quality.logged({'losses': losses, 'stages': [{}, {}]}) == {
         'content': 3, 'style': 1.0, 'tv': 0.5, 'total': 4.5}
+
+
+def test_the_evaluations_to_the_limit_count_the_last_stage_only():
+    totals = [(1, 0.5)] + [(2, t) for t in (40.0, 12.0, 10.9, 10.5, 10.0)]
+    record = {'losses': [{'stage': s, 'total': t} for s, t in totals], 'stages': [{}, {}]}
+    assert time_to_quality.evaluations_to(record, 1.10) == 3  # 10.9 <= 11.0, 12.0 is not
+    assert time_to_quality.evaluations_to(record, 1.0) == 5

@@ -40,9 +40,9 @@ def test_the_torch_benchmark_times_chapter_1s_step_at_the_size_asked():
 
 def test_a_strategy_gives_each_stage_its_size_iterations_and_optimiser():
     reference = time_to_quality.REFERENCE
-    assert reference.argv(1200) == ['--size', '300', '1200', '--iterations', '500', '120',
+    assert reference.argv(1200) == ['--size', '300', '1200', '--iterations', '500', '160',
                                     '--optimizer', 'adam', 'lbfgs', '--init', 'content']
-    assert reference.scaled(0.1).steps == (50, 12)
+    assert reference.scaled(0.1).steps == (50, 16)
     assert time_to_quality.Strategy('plan').argv(1200) == ['--size', '1200']
 
 

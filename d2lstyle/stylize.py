@@ -275,7 +275,7 @@ class Run:
         def f(X):
             value, grad = objective(X)
             losses = objective.history[-1][1:]
-            self.check_divergence(value)
+            self.check_divergence(value, grad)
             if value < best[0]:  # a step or a line-search trial can make things worse
                 best[0], self.good = value, self.framework.copy(X)
             self.iteration += 1
@@ -332,13 +332,21 @@ class Run:
             return self.to_device(self.d2l.preprocess(self.init_img, shape))
         return self.d2l.start_image(content_X, self.preset)
 
-    def check_divergence(self, total):
+    def check_divergence(self, total, grad):
+        """Diverged: the loss is not finite, or far above the run's first, or above it with a
+        gradient of zero, where every value of the image has left the picture's range (its
+        clip holds) and no step can bring it back."""
         history = self.record['losses']
         first = history[0]['total'] if history else None
         if not math.isfinite(total) or (first and total > EXPLODED * first):
-            raise Diverged(f'the loss became {total:.3g} at iteration {self.iteration + 1}'
-                           f'{"" if first is None else f" (it started at {first:.3g})"}; '
-                           'lower --lr')
+            why = ''
+        elif first and total > first and self.framework.is_zero(grad):
+            why = ', and every value of the image left 0..255, where its gradient is zero'
+        else:
+            return
+        raise Diverged(f'the loss became {total:.3g} at iteration {self.iteration + 1}'
+                       f'{"" if first is None else f" (it started at {first:.3g})"}{why}; '
+                       'lower --lr')
 
     def log(self, stage, losses):
         self.record['losses'].append(dict(zip(('content', 'style', 'tv', 'total'), losses),

@@ -2,6 +2,7 @@
 and on MXNet's stand-in GPU; what a run writes, and how it stops."""
 import gc
 import json
+import math
 import os
 import signal
 import subprocess
@@ -209,10 +210,27 @@ def test_divergence_stops_early_and_keeps_the_last_good_image(tmp_path, capsys, 
                    '--lr', '1e6', framework=framework) == 1
     record = json.loads(out.with_suffix('.json').read_text())
     assert record['status'].startswith('diverged: the loss became')
+    # the picture's loss is bounded: a step this long leaves every value clipped, gradient zero
+    assert 'every value of the image left 0..255' in record['status']
     assert len(record['losses']) < 10  # caught within a few iterations
     assert all(np.isfinite(e['total']) for e in record['losses'])
     assert Image.open(out).size == (64, 48)
     assert 'lower --lr' in capsys.readouterr().err
+
+
+def test_divergence_is_a_loss_not_finite_far_above_the_first_or_above_it_with_no_gradient():
+    import types
+    from d2lstyle.frameworks import mxnet as framework
+    run = types.SimpleNamespace(record={'losses': [{'total': 10.0}]}, iteration=4,
+                                framework=framework)
+    check = stylize_command.Run.check_divergence
+    zero, some = mx.nd.zeros((1, 3, 2, 2)), mx.nd.ones((1, 3, 2, 2))
+    for total, grad in ((9.0, zero), (11.0, some), (9e3, some)):
+        check(run, total, grad)  # below the first, or moving, or not yet 1000 times it
+    for total, grad, why in ((math.nan, some, 'nan'), (2e4, some, 'became 2e\\+04'),
+                             (11.0, zero, 'left 0..255')):
+        with pytest.raises(stylize_command.Diverged, match=why):
+            check(run, total, grad)
 
 
 @BOTH

@@ -64,6 +64,10 @@ def numel(X):
     return X.size
 
 
+def is_zero(X):
+    return X.abs().max().asscalar() == 0
+
+
 def wait():
     """Until the work queued so far is done: MXNet's operators run asynchronously."""
     mx.nd.waitall()

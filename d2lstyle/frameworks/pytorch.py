@@ -67,6 +67,10 @@ def numel(X):
     return X.numel()
 
 
+def is_zero(X):
+    return not X.any()
+
+
 def wait():
     """Until the work queued so far is done: CUDA kernels run asynchronously. A run on the CPU
     never starts CUDA (that takes memory on the GPU, or fails where another process holds it)."""

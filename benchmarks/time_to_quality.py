@@ -89,7 +89,7 @@ STRATEGIES = [
     REFERENCE,
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
-    # the plan before its last stage took 30 evaluations of L-BFGS: ten steps of Adam there
+    # the plan before its last stage took L-BFGS: ten steps of Adam there
     # (then in tiles, on the CPU; whole now, where memory holds the stage)
     Strategy('pyramid, Adam last', (0.25, 0.3536, 0.5, 0.7071, 1.0), (100, 50, 25, 12, 10),
              ('lbfgs',) * 4 + ('adam',)),
@@ -179,19 +179,30 @@ def curve(score, record, snapshots):
     return points
 
 
+def last_stage(record):
+    """The record's entries of its last stage, one per evaluation."""
+    return [e for e in record['losses'] if e['stage'] == len(record['stages'])]
+
+
 def logged(record):
     """The lowest loss the run logged on its last stage: that of the picture it optimised
     (chapter 3's PictureLoss), so the saved picture's up to the rounding to 8 bits."""
-    final = [e for e in record['losses'] if e['stage'] == len(record['stages'])]
-    best = min(final, key=lambda e: e['total'])
+    best = min(last_stage(record), key=lambda e: e['total'])
     return {k: best[k] for k in ('content', 'style', 'tv', 'total')}
+
+
+def first_within(record, total):
+    """The first evaluation of the last stage whose logged loss is at most ``total``: its
+    number on the stage and its seconds since the run started, or None."""
+    return next(({'evaluations': k, 'seconds': e['seconds']}
+                 for k, e in enumerate(last_stage(record), 1) if e['total'] <= total), None)
 
 
 def evaluations_to(record, limit):
     """The evaluations of the last stage after which its logged loss was first within
     ``limit`` times the stage's lowest."""
-    final = [e['total'] for e in record['losses'] if e['stage'] == len(record['stages'])]
-    return next(k for k, total in enumerate(final, 1) if total <= limit * min(final))
+    lowest = min(e['total'] for e in last_stage(record))
+    return first_within(record, limit * lowest)['evaluations']
 
 
 def convergence(record, snapshots):
@@ -255,6 +266,9 @@ def measure_pair(photo, painting, args, lpips):
         result = {'strategy': asdict(strategy), 'points': points, 'stages': record['stages'],
                   'fallbacks': record['fallbacks'], 'process_seconds': wall,
                   'step_times': wall / pair['step_seconds']}
+        # when its logged loss first came within the limit of the reference's
+        result['to_limit'] = first_within(record,
+                                          OBJECTIVE_LIMIT * pair['reference']['logged']['total'])
         result['reaches'] = (final['objective'] <= OBJECTIVE_LIMIT
                              and final['lpips'] <= LPIPS_LIMIT)
         pair['runs'].append(result)

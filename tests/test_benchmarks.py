@@ -183,6 +183,7 @@ def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     plan = runs['plan']['points'][-1]
     assert plan['lpips'] > 0 and {'content', 'style', 'texture'} <= set(plan)
     assert runs['plan']['step_times'] > 0 and 'change' in pair['reference']
+    assert runs['reference']['to_limit']['evaluations'] == pair['reference']['to_limit']
     assert all((tmp_path / 'ttq' / name).exists() for name in pair['crops']['paths'].values())
 
 
@@ -208,6 +209,10 @@ def test_the_logged_loss_is_the_lowest_of_the_last_stage():
 
 def test_the_evaluations_to_the_limit_count_the_last_stage_only():
     totals = [(1, 0.5)] + [(2, t) for t in (40.0, 12.0, 10.9, 10.5, 10.0)]
-    record = {'losses': [{'stage': s, 'total': t} for s, t in totals], 'stages': [{}, {}]}
+    record = {'losses': [{'stage': s, 'total': t, 'seconds': k} for k, (s, t) in
+                         enumerate(totals)], 'stages': [{}, {}]}
     assert time_to_quality.evaluations_to(record, 1.10) == 3  # 10.9 <= 11.0, 12.0 is not
     assert time_to_quality.evaluations_to(record, 1.0) == 5
+    # another run's record, against the reference's loss: when it came within it, if ever
+    assert time_to_quality.first_within(record, 10.5) == {'evaluations': 4, 'seconds': 4}
+    assert time_to_quality.first_within(record, 9.0) is None

@@ -182,6 +182,9 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     assert {name for name, *_ in rows} == {'reference', 'plan', 'pyramid, Adam last'}
     assert all((float(loss), float(lpips)) == (1.0, 0.0)
                for name, _, loss, lpips in rows if name == 'reference')
+    # each run's stages, and when the plan's loss came within the limit
+    assert re.search(r"^  plan: [\d, ]+ evaluations of L-BFGS at [\d, ]+ px\n +its loss first "
+                     r"came within [\d.]+ times the reference's after \d+ evaluations", text, re.M)
 
 
 def test_chapter_3s_pytorch_tab_checks_its_lbfgs_against_torch_and_scipy(site):

@@ -174,6 +174,14 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
         r'the saved picture', text)}
     minimised, saved = map(float, ends['picture'])
     assert set(ends) == {'image', 'picture'} and saved == pytest.approx(minimised, rel=0.01)
+    # resampling the minimiser multiplies its style loss, far more than its content loss
+    resized = [tuple(map(float, r)) for r in re.findall(
+        r'through \d+x\d+: total [\d.e+-]+, content [\d.e+-]+ \(x([\d.]+)\), style [\d.e+-]+ '
+        r'\(x([\d.]+)\)', text)]
+    assert len(resized) == 3
+    assert re.search(r'as it is: total .* \(x1\.00\), style .* \(x1\.00\)', text)
+    (_, quarter), (content_factor, style_factor), (_, half) = resized
+    assert 1 < quarter < style_factor < half and style_factor > 2 * content_factor
     # the stored time-to-quality runs: each pair's reference, and every run scored against it
     assert re.search(r"the reference picture's loss [\d.]+ \(content", text)
     assert re.search(r'its last \d+ evaluations lowered the loss by [\d.]+%', text)

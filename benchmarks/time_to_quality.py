@@ -11,7 +11,8 @@ evaluations barely change the loss (the record says by how much over the last sn
 Afterwards, with the clock stopped, every saved image is scored at the final size by
 
 * ``objective``: the loss the command minimises, over the reference's (quality.Objective);
-* ``lpips``: the perceptual distance to the reference's image (quality.LPIPS);
+* ``lpips``: the perceptual distance to the reference's image (quality.LPIPS); two distances
+  of known pictures are stored for scale (``lpips_scale``);
 
 and each run's final image, as a second, independent view, by chapter 4's judge (VGG-16):
 its content distance over the painting's, and its style and texture (luminance only) distances
@@ -52,6 +53,7 @@ UNSEEN = [('photos/rocket.jpg', 'shipwreck.jpg'),
           ('photos/coffee.jpg', 'woman-with-hat-matisse.jpg')]
 OBJECTIVE_LIMIT, LPIPS_LIMIT, STEP_LIMIT = 1.10, 0.12, 60
 SNAPSHOTS = 12  # saved images per run, spread over its iterations
+BLUR = 2  # pixels: the radius of the Gaussian blur whose LPIPS gives a scale (lpips_scale)
 CROP = 256  # the side of the 1:1 crops kept for chapter 3, beside the results
 
 
@@ -98,6 +100,19 @@ STRATEGIES = [
     Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=8),
 ]
 DEFAULT = ['reference', 'plan']
+
+
+def lpips_scale(lpips):
+    """Two LPIPS distances for scale, at the side it compares pictures: the first pair's
+    photograph against a Gaussian blur of it (radius BLUR pixels), and against its painting."""
+    from PIL import ImageFilter
+    from d2lstyle.images import read_image, stage_shape
+    from quality import LPIPS_SIDE
+    photo, painting = (read_image(ROOT / 'img' / name) for name in PAIRS[0])
+    photo = photo.resize(stage_shape(photo.size, LPIPS_SIDE))
+    return {'side': LPIPS_SIDE, 'blur_radius': BLUR,
+            'blur': lpips(photo, photo.filter(ImageFilter.GaussianBlur(BLUR))),
+            'painting': lpips(photo, painting)}
 
 
 def slug(text):
@@ -336,6 +351,7 @@ def main(argv=None):
         write_json(args.out, report)
         return
     lpips = LPIPS()
+    report['lpips_scale'] = lpips_scale(lpips)
     for photo, painting in everything:
         if Path(photo).stem in args.pairs:
             report = merge(report, measure_pair(photo, painting, args, lpips))

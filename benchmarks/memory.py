@@ -34,7 +34,12 @@ def peak_gb(argv):
                           capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f'd2lstyle {" ".join(map(str, argv))} failed:\n{done.stderr}')
-    return int(done.stdout.split('peak_kb')[-1]) * 1024 / 1e9
+    return printed_peak_gb(done.stdout)
+
+
+def printed_peak_gb(stdout):
+    """The peak resident memory, in GB, that MEASURE printed last in ``stdout``."""
+    return int(stdout.split('peak_kb')[-1]) * 1024 / 1e9
 
 
 def stylize_runs(sizes, out):

@@ -119,12 +119,20 @@ def slug(text):
     return re.sub(r'[^a-z0-9]+', '-', text.lower()).strip('-')
 
 
+def folder(runs, photo, painting, size, strategy):
+    """Where ``strategy``'s run of a pair at ``size`` is kept under ``runs``."""
+    return runs / f'{Path(photo).stem}_{Path(painting).stem}_{size}' / slug(strategy.name)
+
+
 def run(strategy, content, style, size, folder):
-    """One stylize run in ``folder``, stopped with Ctrl-C (which keeps the image and the
-    record) once it has run its ``minutes``; a finished run already there with the same
-    arguments is not run again (one with others is run afresh).
-    Returns its record, its snapshots as (iteration, path) and the process's seconds."""
+    """One stylize run in ``folder``, in a process of its own whose peak memory is read when
+    it ends (benchmarks/memory.py), stopped with Ctrl-C (which keeps the image and the record)
+    once it has run its ``minutes``; a finished run already there with the same arguments is
+    not run again (one with others is run afresh). Returns its record, its snapshots as
+    (iteration, path) and its process's measures: ``process_seconds`` and ``peak_gb`` (runs
+    stored before it was measured have none)."""
     from d2lstyle.images import read_image
+    from memory import MEASURE, printed_peak_gb
     out = folder / 'out.png'
     done = folder / 'process.json'
     total = strategy.iterations(size, read_image(content).size)
@@ -136,22 +144,22 @@ def run(strategy, content, style, size, folder):
         folder.mkdir(parents=True)
         start = time.perf_counter()
         # A shell that starts a job in the background makes it ignore Ctrl-C: undo that
-        proc = subprocess.Popen([sys.executable, '-m', 'd2lstyle', *argv], cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
-            _, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
+            printed, err = proc.communicate(timeout=strategy.minutes and strategy.minutes * 60)
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGINT)
-            _, err = proc.communicate()
+            printed, err = proc.communicate()
         if proc.returncode not in (0, 130):
             raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
-        write_json(done, {'process_seconds': time.perf_counter() - start, 'argv': argv})
+        write_json(done, {'process_seconds': time.perf_counter() - start, 'argv': argv,
+                          'peak_gb': printed_peak_gb(printed)})
     record = json.loads(out.with_suffix('.json').read_text())
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))
-    wall = json.loads(done.read_text())['process_seconds']
-    return record, snapshots + [(len(record['losses']), out)], wall
+    return record, snapshots + [(len(record['losses']), out)], json.loads(done.read_text())
 
 
 def step_seconds(shape, repeats=5):
@@ -266,9 +274,9 @@ def measure_pair(photo, painting, args, lpips):
         asked = strategy in strategies
         strategy = strategy.scaled(args.scale_steps)
         print(f'{photo} + {painting}, {strategy.name}: running', flush=True)
-        folder = args.runs / f'{Path(photo).stem}_{Path(painting).stem}_{args.size}' / slug(
-            strategy.name)
-        record, snapshots, wall = run(strategy, content, style, args.size, folder)
+        record, snapshots, process = run(strategy, content, style, args.size,
+                                         folder(args.runs, photo, painting, args.size, strategy))
+        wall = process['process_seconds']
         if strategy.name == REFERENCE.name:
             score.set_reference(read_image(snapshots[-1][1]))
             pair['reference'] = {'objective': score.objective(score.reference),

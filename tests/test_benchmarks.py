@@ -166,10 +166,18 @@ def test_shipped_models_runs(tmp_path):
     assert (tmp_path / 'shipped_models' / 'tubingen_starry_night.jpg').exists()
 
 
-def test_print_size_runs(tmp_path):
-    script('print_size', '--size', '96', '--out', tmp_path)
+def test_print_size_runs_and_scores_its_pictures_against_the_enlarged_reference(tmp_path):
+    script('print_size', '--size', '96', '--reference-size', '64', '--scale-steps', '0.02',
+           '--runs', tmp_path / 'runs', '--out', tmp_path)
     report = json.loads((tmp_path / 'print_size.json').read_text())
     assert max(report['size']) == 96 and report['peak_gb'] > 0
+    assert report['reference']['size'] == 64 and '64 px reference enlarged' in report['measure']
+    last = report['points'][-1]
+    assert last['objective'] > 0 and 0 < last['lpips'] < 1 and 'texture' in last
+    assert last['objective'] * report['reference']['enlarged']['total'] == pytest.approx(
+        min(e['total'] for e in report['losses'] if e['stage'] == len(report['stages'])),
+        rel=0.05)  # the saved picture's loss is the one the run logged, up to 8-bit rounding
+    assert (tmp_path / 'runs' / 'tubingen_starry_night_64' / 'reference' / 'out.png').exists()
 
 
 def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):

@@ -1,4 +1,6 @@
 """builder/notebooks.py: the chapters, their titles, notebooks without outputs."""
+import json
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_output
@@ -71,3 +73,11 @@ def test_no_two_sections_of_a_chapter_share_a_title_and_so_an_anchor():
                   if line.startswith('#')]
         repeated = sorted({t for t in titles if titles.count(t) > 1})
         assert repeated == [], (path.name, repeated)
+
+
+def test_every_cell_of_a_chapter_has_an_id_of_its_own():
+    """nbformat 4.5 asks for cell ids; a cell pasted in without one warns now and fails later."""
+    for path in sorted((ROOT / CHAPTERS).glob('*.ipynb')):
+        ids = [cell.get('id') for cell in json.loads(path.read_text())['cells']]  # as stored:
+        # nbformat.read would make up the missing ids
+        assert None not in ids and len(set(ids)) == len(ids), path.name

@@ -12,6 +12,7 @@ Writes ``benchmarks/memory.json``.
 """
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -38,8 +39,10 @@ def peak_gb(argv):
 
 
 def printed_peak_gb(stdout):
-    """The peak resident memory, in GB, that MEASURE printed last in ``stdout``."""
-    return int(stdout.split('peak_kb')[-1]) * 1024 / 1e9
+    """The peak resident memory, in GB, that MEASURE printed last in ``stdout``; None where
+    it printed none (the command ended before MEASURE's last line)."""
+    found = re.findall(r'^peak_kb (\d+)$', stdout, re.M)
+    return int(found[-1]) * 1024 / 1e9 if found else None
 
 
 def stylize_runs(sizes, out):

@@ -29,7 +29,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
-import time_to_quality as ttq
+import time_to_quality as ttq  # first: it puts the checkout's d2lstyle on the path
 from d2lstyle.atomic import write_json
 
 PHOTO, PAINTING = ttq.ROOT / 'img' / 'tubingen.jpg', ttq.ROOT / 'img' / 'starry_night.jpg'
@@ -76,10 +76,12 @@ def main(argv=None):
     score.set_reference(read_image(reference_snapshots[-1][1]))
     points = ttq.curve(score, record, snapshots)
     img = read_image(snapshots[-1][1])
-    g = grid(img.size, megapixels=score.objective.run.tile_megapixels)
+    # the run's own tiles (a record from before it stored them: the scorer's)
+    g = grid(img.size, megapixels=record.get('tile_megapixels',
+                                              score.objective.run.tile_megapixels))
     report = {**runtime.measured_on(runtime.framework('mxnet')),
               'size': list(img.size), 'process_seconds': process['process_seconds'],
-              'conditions': args.conditions, 'peak_gb': process['peak_gb'],
+              'conditions': args.conditions, 'peak_gb': process.get('peak_gb'),
               'tiles': len(g), 'tile': list(g.tile),
               'seam_ratio': d2l.seam_ratio(img, g) if len(g) > 1 else None,
               'crop_box': keep_pictures(img, args.out),
@@ -92,7 +94,7 @@ def main(argv=None):
     write_json(args.out / 'print_size.json', report)
     last = points[-1]
     print(f"{img.width}x{img.height}: {process['process_seconds']:.0f} s, peak "
-          f"{process['peak_gb']:.2f} GB, {len(g)} tiles at the last stage, seam ratio "
+          f"{report['peak_gb']} GB, {len(g)} tiles at the last stage, seam ratio "
           f"{report['seam_ratio']}; {report['measure']}: {last['objective']:.3f}, LPIPS to the "
           f"reference {last['lpips']:.3f}")
 

@@ -65,6 +65,7 @@ class Strategy:
     optimizers: tuple = ('adam',)  # one for all stages, or one per stage
     init: str = 'content'
     minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
+    scale: float = 1.0  # its iterations are this many times the strategy's (scaled)
 
     def argv(self, size):
         if not self.steps:
@@ -75,7 +76,8 @@ class Strategy:
 
     def scaled(self, factor):
         """The same stages with ``factor`` times the iterations (for a first look)."""
-        return replace(self, steps=tuple(max(2, round(n * factor)) for n in self.steps))
+        return replace(self, steps=tuple(max(2, round(n * factor)) for n in self.steps),
+                       scale=self.scale * factor)
 
     def iterations(self, size, photo_size):
         """How many iterations the run makes in all."""
@@ -120,8 +122,11 @@ def slug(text):
 
 
 def folder(runs, photo, painting, size, strategy):
-    """Where ``strategy``'s run of a pair at ``size`` is kept under ``runs``."""
-    return runs / f'{Path(photo).stem}_{Path(painting).stem}_{size}' / slug(strategy.name)
+    """Where ``strategy``'s run of a pair at ``size`` is kept under ``runs``: a scaled one
+    beside the whole one, not in its place."""
+    scaled = '' if strategy.scale == 1 else f'-x{strategy.scale:g}'
+    return runs / f'{Path(photo).stem}_{Path(painting).stem}_{size}' / slug(
+        strategy.name + scaled)
 
 
 def run(strategy, content, style, size, folder):
@@ -229,7 +234,7 @@ def evaluations_to(record, limit):
 
 
 def convergence(record, snapshots):
-    """How much the reference's logged loss fell over the last quarter (or more) of its final
+    """How much a run's logged loss (the reference's, above all) fell over the last quarter (or more) of its final
     stage, from the last snapshot before it to the end, as a share of the loss at the end: what
     more evaluations would still change."""
     final, end = len(record['stages']), len(record['losses'])

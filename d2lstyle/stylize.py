@@ -83,6 +83,7 @@ class Run:
         self.record = runtime.record('stylize', vars(args), framework, self.device,
                                      resolved=dataclasses.asdict(preset),
                                      stages=[dataclasses.asdict(s) for s in self.stages],
+                                     tile_megapixels=self.tile_megapixels,
                                      losses=[], fallbacks=[], status='running',
                                      elapsed_seconds=0.0)
         self.record_path = args.output.with_suffix('.json')

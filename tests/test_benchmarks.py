@@ -46,6 +46,15 @@ def test_a_strategy_gives_each_stage_its_size_iterations_and_optimiser():
     assert time_to_quality.Strategy('plan').argv(1200) == ['--size', '1200']
 
 
+def test_a_scaled_run_is_kept_beside_the_whole_one_not_in_its_place(tmp_path):
+    folder = time_to_quality.folder
+    whole = folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, time_to_quality.REFERENCE)
+    assert whole == tmp_path / 'tubingen_starry_night_1200' / 'reference'
+    scaled = time_to_quality.REFERENCE.scaled(0.05)
+    assert folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, scaled).parent == whole.parent
+    assert folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, scaled) != whole
+
+
 def test_the_references_convergence_is_its_change_in_loss_over_its_last_quarter():
     losses = [{'stage': 1, 'total': 50.0}] * 4 + [
         {'stage': 2, 'total': t} for t in (30.0, 20.0, 21.0, 12.0, 11.0, 11.5, 10.0, 10.5)]
@@ -177,7 +186,10 @@ def test_print_size_runs_and_scores_its_pictures_against_the_enlarged_reference(
     assert last['objective'] * report['reference']['enlarged']['total'] == pytest.approx(
         min(e['total'] for e in report['losses'] if e['stage'] == len(report['stages'])),
         rel=0.05)  # the saved picture's loss is the one the run logged, up to 8-bit rounding
-    assert (tmp_path / 'runs' / 'tubingen_starry_night_64' / 'reference' / 'out.png').exists()
+    reference = time_to_quality.REFERENCE.scaled(0.02)
+    found = time_to_quality.folder(tmp_path / 'runs', 'tubingen.jpg', 'starry_night.jpg', 64,
+                                   reference)
+    assert (found / 'out.png').exists()
 
 
 def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
@@ -226,3 +238,10 @@ def test_the_evaluations_to_the_limit_count_the_last_stage_only():
     # another run's record, against the reference's loss: when it came within it, if ever
     assert time_to_quality.first_within(record, 10.5) == {'evaluations': 4, 'seconds': 4}
     assert time_to_quality.first_within(record, 9.0) is None
+
+
+def test_the_peak_memory_is_read_from_the_last_line_measure_printed_or_none():
+    import memory
+    printed = 'peak_kb 12\nstep 1/2\npeak_kb 2000000\n'
+    assert memory.printed_peak_gb(printed) == pytest.approx(2000000 * 1024 / 1e9)
+    assert memory.printed_peak_gb('Traceback: ... peak_kb\n') is None  # ended before the line

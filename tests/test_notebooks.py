@@ -80,4 +80,4 @@ def test_every_cell_of_a_chapter_has_an_id_of_its_own():
     for path in sorted((ROOT / CHAPTERS).glob('*.ipynb')):
         ids = [cell.get('id') for cell in json.loads(path.read_text())['cells']]  # as stored:
         # nbformat.read would make up the missing ids
-        assert None not in ids and len(set(ids)) == len(ids), path.name
+        assert all(ids) and len(set(ids)) == len(ids), path.name

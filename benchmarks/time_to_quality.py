@@ -234,9 +234,9 @@ def evaluations_to(record, limit):
 
 
 def convergence(record, snapshots):
-    """How much a run's logged loss (the reference's, above all) fell over the last quarter (or more) of its final
-    stage, from the last snapshot before it to the end, as a share of the loss at the end: what
-    more evaluations would still change."""
+    """How much a run's logged loss (the reference's, above all) fell over the last quarter (or
+    more) of its final stage, from the last snapshot before it to the end, as a share of the
+    loss at the end: what more evaluations would still change."""
     final, end = len(record['stages']), len(record['losses'])
     quarter = end - record['stages'][-1]['iterations'] / 4
     before = [i for i, _ in snapshots

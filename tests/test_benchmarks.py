@@ -47,12 +47,14 @@ def test_a_strategy_gives_each_stage_its_size_iterations_and_optimiser():
 
 
 def test_a_scaled_run_is_kept_beside_the_whole_one_not_in_its_place(tmp_path):
-    folder = time_to_quality.folder
-    whole = folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, time_to_quality.REFERENCE)
+    def folder(strategy):
+        return time_to_quality.folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200,
+                                      strategy)
+    whole = folder(time_to_quality.REFERENCE)
     assert whole == tmp_path / 'tubingen_starry_night_1200' / 'reference'
     scaled = time_to_quality.REFERENCE.scaled(0.05)
-    assert folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, scaled).parent == whole.parent
-    assert folder(tmp_path, 'a/tubingen.jpg', 'starry_night.jpg', 1200, scaled) != whole
+    assert folder(scaled).parent == whole.parent
+    assert folder(scaled) != whole
 
 
 def test_the_references_convergence_is_its_change_in_loss_over_its_last_quarter():

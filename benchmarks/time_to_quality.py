@@ -23,7 +23,9 @@ A run *reaches* the reference when its objective is at most OBJECTIVE_LIMIT time
 reference's and its LPIPS at most LPIPS_LIMIT. Each pair also records ``step_seconds``, one of
 chapter 2's hybridized steps on the whole image at the final size, timed on the same machine:
 a run's seconds over it are a count of full-size steps, which carries over to another machine;
-the plan must reach the reference within STEP_LIMIT of them, start and loading included.
+the plan must reach the reference within STEP_LIMIT of them, start and loading included. Each
+pair names the machine it was measured on, so pairs measured on two machines can stand in one
+report (``--append``): every figure of a pair comes from its one machine.
 ``PAIRS`` are the benchmark's own; ``UNSEEN`` are pairs the plan was not tuned on.
 Finished runs are kept in ``--runs`` and not run again; results go to
 ``benchmarks/time_to_quality.json`` (``--append`` adds pairs and runs to it), and chapter 3
@@ -265,13 +267,13 @@ def crops(folder, photo, images):
     return {'box': list(box), 'paths': paths}
 
 
-def measure_pair(photo, painting, args, lpips):
+def measure_pair(photo, painting, args, lpips, measured_on):
     from d2lstyle.images import read_image
     content, style = ROOT / 'img' / photo, ROOT / 'img' / painting
     score = Scorer(content, style, args.size, lpips)
     shape = score.objective.shape
     pair = {'photo': photo, 'painting': painting, 'unseen': (photo, painting) in UNSEEN,
-            'shape': list(shape), 'tiles': score.objective.tiles,
+            **measured_on, 'shape': list(shape), 'tiles': score.objective.tiles,
             'step_seconds': step_seconds(shape), 'runs': []}
     strategies = [s for s in STRATEGIES if s.name in args.strategies]
     finals = {}
@@ -326,11 +328,33 @@ def merge(report, pair):
     return report
 
 
-def main(argv=None):
+def check_machine(report, stems, machine, out):
+    """Refuses, before anything runs, to add runs to a stored pair measured on another
+    machine: one pair's step-times and minutes must all come from one machine."""
+    for pair in report['pairs']:
+        if Path(pair['photo']).stem in stems and pair['machine'] != machine:
+            raise SystemExit(f"--append: {out} holds {pair['photo']} + {pair['painting']} as "
+                             f"measured on {pair['machine']}, and this is {machine}; give "
+                             "another --out, or leave that pair out of --pairs")
+
+
+def steps_again(report, machine):
+    """``report`` with the full-size step timed again here, for each pair measured on this
+    ``machine``, and its runs' step-times counted with it; the other pairs as they were."""
+    for pair in report['pairs']:
+        if pair['machine'] != machine:
+            print(f"{pair['photo']}: measured on {pair['machine']}, not here; left as it was")
+            continue
+        pair['step_seconds'] = step_seconds(pair['shape'])
+        for result in pair['runs']:
+            result['step_times'] = result['process_seconds'] / pair['step_seconds']
+    return report
+
+
+def arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--size', type=int, default=1200, help='long side of the final image')
-    everything = PAIRS + UNSEEN
-    parser.add_argument('--pairs', nargs='+', default=[Path(p).stem for p, _ in everything],
+    parser.add_argument('--pairs', nargs='+', default=[Path(p).stem for p, _ in PAIRS + UNSEEN],
                         help='photographs (file stems) of the pairs to run (default: all)')
     parser.add_argument('--strategies', nargs='+', default=DEFAULT,
                         choices=[s.name for s in STRATEGIES],
@@ -342,37 +366,39 @@ def main(argv=None):
     parser.add_argument('--out', type=Path, default=ROOT / 'benchmarks' / 'time_to_quality.json')
     parser.add_argument('--append', action='store_true',
                         help='add the pairs and runs to those --out holds (replacing runs of '
-                             'the same strategy), measured on the same machine')
+                             'the same strategy; each pair names its machine)')
     parser.add_argument('--conditions',
                         help="stored with each run made: what else ran on the machine, where "
                              "something did (its seconds are then longer than a quiet run's)")
     parser.add_argument('--steps-only', action='store_true',
-                        help="time each stored pair's full-size step again, on a quiet machine, "
-                             "and count every run's step-times with it")
-    args = parser.parse_args(argv)
+                        help="time the full-size step again, on a quiet machine, for each "
+                             "stored pair measured on this one, and count its runs' step-times "
+                             "with it")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = arguments(argv)
     from d2lstyle import runtime
     from quality import LPIPS
-    mxnet = runtime.framework('mxnet')
-    report = {**runtime.measured_on(mxnet), 'size': args.size,
-              'limits': {'objective': OBJECTIVE_LIMIT, 'lpips': LPIPS_LIMIT,
-                         'step_times': STEP_LIMIT}, 'pairs': []}
+    measured_on = runtime.measured_on(runtime.framework('mxnet'))
+    report = {'size': args.size, 'limits': {'objective': OBJECTIVE_LIMIT, 'lpips': LPIPS_LIMIT,
+                                            'step_times': STEP_LIMIT}, 'pairs': []}
     if (args.append or args.steps_only) and args.out.exists():
         report = json.loads(args.out.read_text())
-        if report['machine'] != runtime.machine(mxnet) or report['size'] != args.size:
-            raise SystemExit(f"--append: {args.out} was measured on {report['machine']} at "
-                             f"{report['size']} pixels; run the whole benchmark here instead")
+        if report['size'] != args.size:
+            raise SystemExit(f"--append: {args.out} holds runs at {report['size']} pixels, not "
+                             f"{args.size}; give --size {report['size']}, or another --out")
     if args.steps_only:
-        for pair in report['pairs']:
-            pair['step_seconds'] = step_seconds(pair['shape'])
-            for result in pair['runs']:
-                result['step_times'] = result['process_seconds'] / pair['step_seconds']
-        write_json(args.out, report)
+        write_json(args.out, steps_again(report, measured_on['machine']))
         return
+    check_machine(report, args.pairs, measured_on['machine'], args.out)
     lpips = LPIPS()
     report['lpips_scale'] = lpips_scale(lpips)
-    for photo, painting in everything:
+    for photo, painting in PAIRS + UNSEEN:
         if Path(photo).stem in args.pairs:
-            report = merge(report, measure_pair(photo, painting, args, lpips))
+            report = merge(report, measure_pair(photo, painting, args, lpips, measured_on))
+            report['pairs'].sort(key=lambda p: (PAIRS + UNSEEN).index((p['photo'], p['painting'])))
             write_json(args.out, report)  # after each pair: a long run keeps what it measured
     print(f'wrote {args.out}')
 

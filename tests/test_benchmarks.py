@@ -80,6 +80,26 @@ def test_appended_runs_replace_those_of_the_same_strategy_and_pair():
     assert len(time_to_quality.merge(report, pair('b.jpg', 'plan'))['pairs']) == 2
 
 
+def test_runs_are_not_added_to_a_pair_measured_on_another_machine(tmp_path):
+    report = {'pairs': [{'photo': 'photos/a.jpg', 'painting': 'p.jpg', 'machine': 'one'},
+                        {'photo': 'b.jpg', 'painting': 'p.jpg', 'machine': 'two'}]}
+    time_to_quality.check_machine(report, ['a'], 'one', tmp_path / 'ttq.json')  # the same
+    time_to_quality.check_machine(report, ['c'], 'one', tmp_path / 'ttq.json')  # a new pair
+    with pytest.raises(SystemExit, match='b.jpg \\+ p.jpg as measured on two, and this is one'):
+        time_to_quality.check_machine(report, ['a', 'b'], 'one', tmp_path / 'ttq.json')
+
+
+def test_steps_are_timed_again_only_for_the_pairs_of_this_machine(monkeypatch):
+    monkeypatch.setattr(time_to_quality, 'step_seconds', lambda shape: 2.0)
+    report = {'pairs': [{'photo': name, 'machine': machine, 'shape': [64, 48],
+                         'step_seconds': 1.0,
+                         'runs': [{'process_seconds': 10.0, 'step_times': 10.0}]}
+                        for name, machine in (('a.jpg', 'here'), ('b.jpg', 'there'))]}
+    here, there = time_to_quality.steps_again(report, 'here')['pairs']
+    assert (here['step_seconds'], here['runs'][0]['step_times']) == (2.0, 5.0)
+    assert (there['step_seconds'], there['runs'][0]['step_times']) == (1.0, 10.0)
+
+
 def test_the_shipped_networks_were_judged_at_print_size_on_photographs_they_never_saw():
     import json
     import shipped_models
@@ -199,6 +219,8 @@ def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     script('time_to_quality', '--size', '128', '--pairs', 'tubingen', '--scale-steps', '0.05',
            '--strategies', 'reference', 'plan', '--runs', tmp_path / 'runs', '--out', out)
     pair, = json.loads(out.read_text())['pairs']
+    from d2lstyle import runtime
+    assert pair == {**pair, **runtime.measured_on(runtime.framework('mxnet'))}
     runs = {r['strategy']['name']: r for r in pair['runs']}
     reference = runs['reference']['points'][-1]
     assert reference['objective'] == pytest.approx(1.0) and reference['lpips'] == 0.0

@@ -3,6 +3,7 @@
 The chapters run on two stand-in GPUs (conftest.BOOK_BUILD), so an array or a network left on
 the default context fails the build as it would on a GPU.
 """
+import json
 import re
 import subprocess
 import sys
@@ -190,6 +191,9 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
     assert 1 < quarter < style_factor < half and style_factor > 2 * content_factor
     # the stored time-to-quality runs: each pair's reference, and every run scored against it
     assert re.search(r"the reference picture's loss [\d.]+ \(content", text)
+    stored = json.loads((ROOT / 'benchmarks' / 'time_to_quality.json').read_text())['pairs']
+    assert re.findall(r'^  measured on (\d+ cores of .+, \d+ GPUs)$', text, re.M) == [
+        pair['machine'] for pair in stored]  # each pair names its own machine
     scale = re.search(r'LPIPS at \d+ px: ([\d.]+) from the Tübingen photograph to a Gaussian '
                       r'blur of it \(radius \d+ px\), ([\d.]+) to The Starry Night', text)
     assert scale and 0 < float(scale.group(1)) < float(scale.group(2)) < 1

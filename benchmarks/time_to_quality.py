@@ -328,6 +328,21 @@ def merge(report, pair):
     return report
 
 
+def per_pair_machine(report):
+    """A report as written before each pair named its machine (one ``machine`` and
+    ``versions`` for all) with them moved into each of its pairs."""
+    shared = {k: report.pop(k) for k in ('machine', 'versions') if k in report}
+    report['pairs'] = [{**shared, **pair} for pair in report['pairs']]
+    return report
+
+
+def in_order(pair):
+    """Sorts pairs as PAIRS + UNSEEN lists them, any other pair after them."""
+    known = PAIRS + UNSEEN
+    key = (pair['photo'], pair['painting'])
+    return known.index(key) if key in known else len(known)
+
+
 def check_machine(report, stems, machine, out):
     """Refuses, before anything runs, to add runs to a stored pair measured on another
     machine: one pair's step-times and minutes must all come from one machine."""
@@ -385,9 +400,9 @@ def main(argv=None):
     report = {'size': args.size, 'limits': {'objective': OBJECTIVE_LIMIT, 'lpips': LPIPS_LIMIT,
                                             'step_times': STEP_LIMIT}, 'pairs': []}
     if (args.append or args.steps_only) and args.out.exists():
-        report = json.loads(args.out.read_text())
+        report = per_pair_machine(json.loads(args.out.read_text()))
         if report['size'] != args.size:
-            raise SystemExit(f"--append: {args.out} holds runs at {report['size']} pixels, not "
+            raise SystemExit(f"{args.out} holds runs at {report['size']} pixels, not "
                              f"{args.size}; give --size {report['size']}, or another --out")
     if args.steps_only:
         write_json(args.out, steps_again(report, measured_on['machine']))
@@ -398,7 +413,7 @@ def main(argv=None):
     for photo, painting in PAIRS + UNSEEN:
         if Path(photo).stem in args.pairs:
             report = merge(report, measure_pair(photo, painting, args, lpips, measured_on))
-            report['pairs'].sort(key=lambda p: (PAIRS + UNSEEN).index((p['photo'], p['painting'])))
+            report['pairs'].sort(key=in_order)
             write_json(args.out, report)  # after each pair: a long run keeps what it measured
     print(f'wrote {args.out}')
 

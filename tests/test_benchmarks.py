@@ -89,6 +89,24 @@ def test_runs_are_not_added_to_a_pair_measured_on_another_machine(tmp_path):
         time_to_quality.check_machine(report, ['a', 'b'], 'one', tmp_path / 'ttq.json')
 
 
+def test_a_report_from_before_per_pair_machines_names_them_in_each_pair():
+    old = {'machine': 'one', 'versions': {'mxnet': '1.9.1'}, 'size': 1200,
+           'pairs': [{'photo': 'a.jpg'}, {'photo': 'b.jpg', 'machine': 'two'}]}
+    report = time_to_quality.per_pair_machine(old)
+    assert 'machine' not in report and 'versions' not in report
+    assert [(p['machine'], p['versions']) for p in report['pairs']] == [
+        ('one', {'mxnet': '1.9.1'}), ('two', {'mxnet': '1.9.1'})]
+
+
+def test_pairs_are_kept_in_the_benchmarks_order_others_last():
+    pairs = [{'photo': p, 'painting': q} for p, q in
+             [('x.jpg', 'y.jpg'), time_to_quality.UNSEEN[0], time_to_quality.PAIRS[2],
+              time_to_quality.PAIRS[0]]]
+    assert [p['photo'] for p in sorted(pairs, key=time_to_quality.in_order)] == [
+        time_to_quality.PAIRS[0][0], time_to_quality.PAIRS[2][0], time_to_quality.UNSEEN[0][0],
+        'x.jpg']
+
+
 def test_steps_are_timed_again_only_for_the_pairs_of_this_machine(monkeypatch):
     monkeypatch.setattr(time_to_quality, 'step_seconds', lambda shape: 2.0)
     report = {'pairs': [{'photo': name, 'machine': machine, 'shape': [64, 48],

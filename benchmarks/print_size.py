@@ -93,8 +93,9 @@ def main(argv=None):
               'elapsed_seconds': record['elapsed_seconds'], 'losses': record['losses']}
     write_json(args.out / 'print_size.json', report)
     last = points[-1]
+    peak = 'not measured' if report['peak_gb'] is None else f"{report['peak_gb']:.2f} GB"
     print(f"{img.width}x{img.height}: {process['process_seconds']:.0f} s, peak "
-          f"{report['peak_gb']} GB, {len(g)} tiles at the last stage, seam ratio "
+          f"{peak}, {len(g)} tiles at the last stage, seam ratio "
           f"{report['seam_ratio']}; {report['measure']}: {last['objective']:.3f}, LPIPS to the "
           f"reference {last['lpips']:.3f}")
 

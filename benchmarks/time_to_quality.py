@@ -20,8 +20,10 @@ over the photograph's. A Gram judge rewards colour and cannot rank two optimiser
 objective, so it is not the criterion.
 
 A run *reaches* the reference when its objective is at most OBJECTIVE_LIMIT times the
-reference's and its LPIPS at most LPIPS_LIMIT. Each pair also records ``step_seconds``, one of
-chapter 2's hybridized steps on the whole image at the final size, timed on the same machine:
+reference's and its LPIPS at most LPIPS_LIMIT. The ``reference twin`` runs the reference's
+recipe from the photograph with each value moved at random by at most a grey level: how far
+LPIPS puts two runs of one recipe. Each pair also records ``step_seconds``, one of chapter 2's
+hybridized steps on the whole image at the final size, timed on the same machine:
 a run's seconds over it are a count of full-size steps, which carries over to another machine;
 the plan must reach the reference within STEP_LIMIT of them, start and loading included. Each
 pair names the machine it was measured on, so pairs measured on two machines can stand in one
@@ -68,13 +70,17 @@ class Strategy:
     init: str = 'content'
     minutes: float = None  # stop the run (Ctrl-C) after this long; None: let it finish
     scale: float = 1.0  # its iterations are this many times the strategy's (scaled)
+    jitter: int = 0  # grey levels of random noise added to its start (a twin of the run)
 
-    def argv(self, size):
+    def argv(self, size, start=None):
+        """The command's options; ``start``: the file of its jittered start (jittered)."""
         if not self.steps:
             return ['--size', str(size)]
-        sizes = [max(64, round(size * s)) for s in self.sizes]
-        return ['--size', *map(str, sizes), '--iterations', *map(str, self.steps),
-                '--optimizer', *self.optimizers, '--init', self.init]
+        return ['--size', *map(str, self.sizes_at(size)), '--iterations', *map(str, self.steps),
+                '--optimizer', *self.optimizers, '--init', start or self.init]
+
+    def sizes_at(self, size):
+        return [max(64, round(size * s)) for s in self.sizes]
 
     def scaled(self, factor):
         """The same stages with ``factor`` times the iterations (for a first look)."""
@@ -93,6 +99,9 @@ class Strategy:
 REFERENCE = Strategy('reference', (0.25, 1.0), (500, 160), ('adam', 'lbfgs'))
 STRATEGIES = [
     REFERENCE,
+    # the reference again, from the photograph with every value moved by at most a grey level:
+    # how far LPIPS puts two runs of one recipe from starts that no one can tell apart
+    replace(REFERENCE, name='reference twin', jitter=1),
     # what `d2lstyle stylize --size S` does (d2lstyle/plan.py)
     Strategy('plan'),
     # the plan before its last stage took L-BFGS: ten steps of Adam there
@@ -131,6 +140,19 @@ def folder(runs, photo, painting, size, strategy):
         strategy.name + scaled)
 
 
+def jittered(content, size, levels, path, seed=1):
+    """Write the photograph as the first stage of ``size`` starts from it (its long side
+    ``size``, resized as preprocess resizes), with each value moved by a random whole number of
+    grey levels from -``levels`` to ``levels`` (then clipped to 0..255), to ``path``."""
+    import numpy as np
+    from PIL import Image
+    from d2lstyle.images import read_image, save_image, stage_shape
+    img = read_image(content)
+    x = np.asarray(img.resize(stage_shape(img.size, size), Image.BICUBIC), dtype=np.int16)
+    noise = np.random.default_rng(seed).integers(-levels, levels + 1, x.shape)
+    save_image(Image.fromarray(np.clip(x + noise, 0, 255).astype(np.uint8)), path)
+
+
 def run(strategy, content, style, size, folder):
     """One stylize run in ``folder``, in a process of its own whose peak memory is read when
     it ends (benchmarks/memory.py), stopped with Ctrl-C (which keeps the image and the record)
@@ -143,12 +165,15 @@ def run(strategy, content, style, size, folder):
     out = folder / 'out.png'
     done = folder / 'process.json'
     total = strategy.iterations(size, read_image(content).size)
-    argv = [str(a) for a in ['stylize', content, style, '-o', out, *strategy.argv(size),
+    start = folder / 'start.png' if strategy.jitter else None
+    argv = [str(a) for a in ['stylize', content, style, '-o', out, *strategy.argv(size, start),
                              '--save-every', max(1, total // SNAPSHOTS)]]
     if not done.exists() or json.loads(done.read_text()).get('argv') != argv:
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
+        if start:
+            jittered(content, strategy.sizes_at(size)[0], strategy.jitter, start)
         start = time.perf_counter()
         # A shell that starts a job in the background makes it ignore Ctrl-C: undo that
         proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], cwd=ROOT,
@@ -314,15 +339,16 @@ def measure_pair(photo, painting, args, lpips, measured_on):
 
 
 def merge(report, pair):
-    """``report`` with ``pair``'s runs in place of (or beside) its runs of the same names."""
+    """``report`` with ``pair``'s runs in place of (or beside) its runs of the same names, and
+    all of the pair's runs counted in its step as timed last."""
     for k, old in enumerate(report['pairs']):
         if (old['photo'], old['painting']) == (pair['photo'], pair['painting']):
             names = {r['strategy']['name'] for r in pair['runs']}
             runs = [r for r in old['runs'] if r['strategy']['name'] not in names] + pair['runs']
-            report['pairs'][k] = {**old, **pair, 'runs': runs,
-                                  'crops': {**old.get('crops', {}), **pair['crops'],
-                                            'paths': {**old.get('crops', {}).get('paths', {}),
-                                                      **pair['crops']['paths']}}}
+            crops = old.get('crops', {})
+            crops = {**crops, **pair['crops'],
+                     'paths': {**crops.get('paths', {}), **pair['crops']['paths']}}
+            report['pairs'][k] = counted({**old, **pair, 'runs': runs, 'crops': crops})
             return report
     report['pairs'].append(pair)
     return report
@@ -361,9 +387,15 @@ def steps_again(report, machine):
             print(f"{pair['photo']}: measured on {pair['machine']}, not here; left as it was")
             continue
         pair['step_seconds'] = step_seconds(pair['shape'])
-        for result in pair['runs']:
-            result['step_times'] = result['process_seconds'] / pair['step_seconds']
+        counted(pair)
     return report
+
+
+def counted(pair):
+    """``pair`` with each run's step-times counted with the pair's step, as timed last."""
+    for result in pair['runs']:
+        result['step_times'] = result['process_seconds'] / pair['step_seconds']
+    return pair
 
 
 def arguments(argv):
@@ -383,8 +415,9 @@ def arguments(argv):
                         help='add the pairs and runs to those --out holds (replacing runs of '
                              'the same strategy; each pair names its machine)')
     parser.add_argument('--conditions',
-                        help="stored with each run made: what else ran on the machine, where "
-                             "something did (its seconds are then longer than a quiet run's)")
+                        help="stored with each run made, and printed beside it: how it ran "
+                             "unlike a quiet run on the pair's machine (beside what else), and "
+                             "what that does to its step-times")
     parser.add_argument('--steps-only', action='store_true',
                         help="time the full-size step again, on a quiet machine, for each "
                              "stored pair measured on this one, and count its runs' step-times "

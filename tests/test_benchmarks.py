@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import mxnet as mx
+import numpy as np
 import pytest
 
 from d2lstyle import standin, weights
@@ -66,18 +67,39 @@ def test_the_references_convergence_is_its_change_in_loss_over_its_last_quarter(
     assert found['change'] == pytest.approx((11.0 - 10.0) / 10.0)  # the best so far at each
 
 
-def test_appended_runs_replace_those_of_the_same_strategy_and_pair():
-    def pair(photo, *names):
+def test_appended_runs_replace_those_of_the_same_strategy_and_pair_counted_in_its_new_step():
+    def pair(photo, step, *names):
         return {'photo': photo, 'painting': 'p.jpg', 'crops': {'paths': {n: n for n in names}},
-                'runs': [{'strategy': {'name': n}, 'stamp': photo} for n in names]}
-    report = {'pairs': [pair('a.jpg', 'reference', 'plan')]}
-    new = pair('a.jpg', 'plan')
+                'step_seconds': step,
+                'runs': [{'strategy': {'name': n}, 'stamp': photo, 'process_seconds': 12.0,
+                          'step_times': 12.0 / step} for n in names]}
+    report = {'pairs': [pair('a.jpg', 1.0, 'reference', 'plan')]}
+    new = pair('a.jpg', 3.0, 'plan')
     new['runs'][0]['stamp'] = 'new'
     report = time_to_quality.merge(report, new)
     runs = report['pairs'][0]['runs']
     assert [(r['strategy']['name'], r['stamp']) for r in runs] == [('reference', 'a.jpg'),
                                                                    ('plan', 'new')]
-    assert len(time_to_quality.merge(report, pair('b.jpg', 'plan'))['pairs']) == 2
+    assert [r['step_times'] for r in runs] == [4.0, 4.0]  # the old run too: 12 s / 3 s
+    assert len(time_to_quality.merge(report, pair('b.jpg', 1.0, 'plan'))['pairs']) == 2
+
+
+def test_a_twin_starts_from_the_photograph_moved_by_at_most_a_grey_level(tmp_path):
+    from PIL import Image
+    from d2lstyle.images import read_image, stage_shape
+    twin = next(s for s in time_to_quality.STRATEGIES if s.jitter)
+    assert (twin.sizes, twin.steps, twin.optimizers) == (
+        time_to_quality.REFERENCE.sizes, time_to_quality.REFERENCE.steps,
+        time_to_quality.REFERENCE.optimizers)
+    assert twin.argv(1200, tmp_path / 's.png')[-2:] == ['--init', tmp_path / 's.png']
+    photo = time_to_quality.ROOT / 'img' / 'tubingen.jpg'
+    for name in ('a.png', 'b.png'):
+        time_to_quality.jittered(photo, 300, twin.jitter, tmp_path / name)
+    start, again = (np.asarray(read_image(tmp_path / n), dtype=int) for n in ('a.png', 'b.png'))
+    img = read_image(photo)
+    exact = np.asarray(img.resize(stage_shape(img.size, 300), Image.BICUBIC), dtype=int)
+    assert start.shape[:2] == (225, 300) and (start == again).all()  # the same every time
+    assert np.abs(start - exact).max() == 1 and 0.5 < (start != exact).mean() < 0.8
 
 
 def test_runs_are_not_added_to_a_pair_measured_on_another_machine(tmp_path):

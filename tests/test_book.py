@@ -198,11 +198,20 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
                       r'blur of it \(radius \d+ px\), ([\d.]+) to The Starry Night', text)
     assert scale and 0 < float(scale.group(1)) < float(scale.group(2)) < 1
     assert re.search(r'its last \d+ evaluations lowered the loss by [\d.]+%', text)
-    rows = re.findall(r'^ +(reference|plan|pyramid, Adam last) +(\d+) +([\d.]+) +([\d.]+) ', text,
-                      re.M)
-    assert {name for name, *_ in rows} == {'reference', 'plan', 'pyramid, Adam last'}
+    row = r'^ +(reference|plan|pyramid, Adam last|reference twin) +(\d+) +([\d.]+) +([\d.]+) '
+    rows = re.findall(row, text, re.M)
+    assert {name for name, *_ in rows} == {'reference', 'plan', 'pyramid, Adam last',
+                                           'reference twin'}
     assert all((float(loss), float(lpips)) == (1.0, 0.0)
                for name, _, loss, lpips in rows if name == 'reference')
+    # the twin, as the prose says: within the limit of the loss, beyond that of LPIPS, and
+    # nearer to the reference than the plan of its pair (the rows of the flower's table)
+    flower = re.search(r'^flower\.jpg \+ the_scream\.jpg: one full-size step.*?(?=^\S+ \+ \S+: '
+                       r'one full-size step|\Z)', text, re.M | re.S).group(0)
+    scores = {name: (float(loss), float(lpips))
+              for name, _, loss, lpips in re.findall(row, flower, re.M)}
+    twin, plan = scores['reference twin'], scores['plan']
+    assert twin[0] <= 1.10 and 0.12 < twin[1] < plan[1]
     # each run's stages, and when the plan's loss came within the limit
     assert re.search(r"^  plan: [\d, ]+ evaluations of L-BFGS at [\d, ]+ px\n +its loss first "
                      r"came within [\d.]+ times the reference's after \d+ evaluations", text, re.M)

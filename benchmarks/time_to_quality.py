@@ -22,12 +22,13 @@ objective, so it is not the criterion.
 A run *reaches* the reference when its objective is at most OBJECTIVE_LIMIT times the
 reference's and its LPIPS at most LPIPS_LIMIT. The ``reference twin`` runs the reference's
 recipe from the photograph with each value moved at random by at most a grey level: how far
-LPIPS puts two runs of one recipe. Each pair also records ``step_seconds``, one of chapter 2's
-hybridized steps on the whole image at the final size, timed on the same machine:
-a run's seconds over it are a count of full-size steps, which carries over to another machine;
-the plan must reach the reference within STEP_LIMIT of them, start and loading included. Each
-pair names the machine it was measured on, so pairs measured on two machines can stand in one
-report (``--append``): every figure of a pair comes from its one machine.
+LPIPS puts two runs of one recipe. Each run also records ``step_seconds``, one of chapter 2's
+hybridized steps on the whole image at the final size, timed on the same machine in the same
+session (the pair's is the one timed last): a run's seconds over it are a count of full-size
+steps, which carries over to another machine; the plan must reach the reference within
+STEP_LIMIT of them, start and loading included. Each pair names the machine it was measured
+on, so pairs measured on two machines can stand in one report (``--append``): every figure of
+a pair comes from its one machine.
 ``PAIRS`` are the benchmark's own; ``UNSEEN`` are pairs the plan was not tuned on.
 Finished runs are kept in ``--runs`` and not run again; results go to
 ``benchmarks/time_to_quality.json`` (``--append`` adds pairs and runs to it), and chapter 3
@@ -72,14 +73,20 @@ class Strategy:
     scale: float = 1.0  # its iterations are this many times the strategy's (scaled)
     jitter: int = 0  # grey levels of random noise added to its start (a twin of the run)
 
+    def __post_init__(self):
+        if self.jitter and (not self.steps or self.init != 'content'):
+            raise ValueError(f'{self.name}: only a run of given stages from the content can '
+                             'start from the jittered photograph')
+
     def argv(self, size, start=None):
         """The command's options; ``start``: the file of its jittered start (jittered)."""
         if not self.steps:
             return ['--size', str(size)]
         return ['--size', *map(str, self.sizes_at(size)), '--iterations', *map(str, self.steps),
-                '--optimizer', *self.optimizers, '--init', start or self.init]
+                '--optimizer', *self.optimizers, '--init', str(start or self.init)]
 
     def sizes_at(self, size):
+        """Each stage's long side, for a final long side ``size``."""
         return [max(64, round(size * s)) for s in self.sizes]
 
     def scaled(self, factor):
@@ -113,6 +120,7 @@ STRATEGIES = [
     Strategy('two stages, Adam', (0.25, 1.0), (500, 300), minutes=8),
 ]
 DEFAULT = ['reference', 'plan']
+JITTER_SEED = 1  # of the twin's noise
 
 
 def lpips_scale(lpips):
@@ -140,10 +148,10 @@ def folder(runs, photo, painting, size, strategy):
         strategy.name + scaled)
 
 
-def jittered(content, size, levels, path, seed=1):
-    """Write the photograph as the first stage of ``size`` starts from it (its long side
-    ``size``, resized as preprocess resizes), with each value moved by a random whole number of
-    grey levels from -``levels`` to ``levels`` (then clipped to 0..255), to ``path``."""
+def jittered(content, size, levels, path, seed=JITTER_SEED):
+    """Write to ``path`` the start of a first stage of long side ``size``: the photograph
+    resized as preprocess resizes it, each value moved by a random whole number of grey levels
+    from -``levels`` to ``levels`` (then clipped to 0..255)."""
     import numpy as np
     from PIL import Image
     from d2lstyle.images import read_image, save_image, stage_shape
@@ -153,19 +161,20 @@ def jittered(content, size, levels, path, seed=1):
     save_image(Image.fromarray(np.clip(x + noise, 0, 255).astype(np.uint8)), path)
 
 
-def run(strategy, content, style, size, folder):
+def run(strategy, content, style, size, folder, step=None):
     """One stylize run in ``folder``, in a process of its own whose peak memory is read when
     it ends (benchmarks/memory.py), stopped with Ctrl-C (which keeps the image and the record)
     once it has run its ``minutes``; a finished run already there with the same arguments is
     not run again (one with others is run afresh). Returns its record, its snapshots as
-    (iteration, path) and its process's measures: ``process_seconds`` and ``peak_gb`` (runs
-    stored before it was measured have none)."""
+    (iteration, path) and its process's measures: ``process_seconds``, ``peak_gb`` and the
+    full-size ``step_seconds`` given, timed in the session that made the run (runs stored
+    before they were measured have none)."""
     from d2lstyle.images import read_image
     from memory import MEASURE, printed_peak_gb
     out = folder / 'out.png'
     done = folder / 'process.json'
     total = strategy.iterations(size, read_image(content).size)
-    start = folder / 'start.png' if strategy.jitter else None
+    start = folder / f'start-{strategy.jitter}-{JITTER_SEED}.png' if strategy.jitter else None
     argv = [str(a) for a in ['stylize', content, style, '-o', out, *strategy.argv(size, start),
                              '--save-every', max(1, total // SNAPSHOTS)]]
     if not done.exists() or json.loads(done.read_text()).get('argv') != argv:
@@ -174,7 +183,7 @@ def run(strategy, content, style, size, folder):
         folder.mkdir(parents=True)
         if start:
             jittered(content, strategy.sizes_at(size)[0], strategy.jitter, start)
-        start = time.perf_counter()
+        began = time.perf_counter()
         # A shell that starts a job in the background makes it ignore Ctrl-C: undo that
         proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -186,8 +195,8 @@ def run(strategy, content, style, size, folder):
             printed, err = proc.communicate()
         if proc.returncode not in (0, 130):
             raise SystemExit(f'{strategy.name} failed:\n{err[-2000:]}')
-        write_json(done, {'process_seconds': time.perf_counter() - start, 'argv': argv,
-                          'peak_gb': printed_peak_gb(printed)})
+        write_json(done, {'process_seconds': time.perf_counter() - began, 'argv': argv,
+                          'peak_gb': printed_peak_gb(printed), 'step_seconds': step})
     record = json.loads(out.with_suffix('.json').read_text())
     snapshots = sorted((int(re.search(r'_(\d+)\.png$', p.name).group(1)), p)
                        for p in folder.glob('out_*.png'))
@@ -307,8 +316,9 @@ def measure_pair(photo, painting, args, lpips, measured_on):
         strategy = strategy.scaled(args.scale_steps)
         print(f'{photo} + {painting}, {strategy.name}: running', flush=True)
         record, snapshots, process = run(strategy, content, style, args.size,
-                                         folder(args.runs, photo, painting, args.size, strategy))
-        wall = process['process_seconds']
+                                         folder(args.runs, photo, painting, args.size, strategy),
+                                         pair['step_seconds'])
+        wall, step = process['process_seconds'], process.get('step_seconds')
         if strategy.name == REFERENCE.name:
             score.set_reference(read_image(snapshots[-1][1]))
             pair['reference'] = {'objective': score.objective(score.reference),
@@ -320,7 +330,8 @@ def measure_pair(photo, painting, args, lpips, measured_on):
         final = points[-1]
         result = {'strategy': asdict(strategy), 'points': points, 'stages': record['stages'],
                   'fallbacks': record['fallbacks'], 'process_seconds': wall,
-                  'step_times': wall / pair['step_seconds']}
+                  'step_seconds': step or pair['step_seconds']}
+        result['step_times'] = wall / result['step_seconds']
         if args.conditions:
             result['conditions'] = args.conditions
         # when its logged loss first came within the limit of the reference's
@@ -339,8 +350,8 @@ def measure_pair(photo, painting, args, lpips, measured_on):
 
 
 def merge(report, pair):
-    """``report`` with ``pair``'s runs in place of (or beside) its runs of the same names, and
-    all of the pair's runs counted in its step as timed last."""
+    """``report`` with ``pair``'s runs in place of (or beside) its runs of the same names; each
+    run keeps the step it was counted in."""
     for k, old in enumerate(report['pairs']):
         if (old['photo'], old['painting']) == (pair['photo'], pair['painting']):
             names = {r['strategy']['name'] for r in pair['runs']}
@@ -348,7 +359,7 @@ def merge(report, pair):
             crops = old.get('crops', {})
             crops = {**crops, **pair['crops'],
                      'paths': {**crops.get('paths', {}), **pair['crops']['paths']}}
-            report['pairs'][k] = counted({**old, **pair, 'runs': runs, 'crops': crops})
+            report['pairs'][k] = {**old, **pair, 'runs': runs, 'crops': crops}
             return report
     report['pairs'].append(pair)
     return report
@@ -381,21 +392,17 @@ def check_machine(report, stems, machine, out):
 
 def steps_again(report, machine):
     """``report`` with the full-size step timed again here, for each pair measured on this
-    ``machine``, and its runs' step-times counted with it; the other pairs as they were."""
+    ``machine``, and all its runs' step-times counted with it (run them in one session); the
+    other pairs as they were."""
     for pair in report['pairs']:
         if pair['machine'] != machine:
             print(f"{pair['photo']}: measured on {pair['machine']}, not here; left as it was")
             continue
         pair['step_seconds'] = step_seconds(pair['shape'])
-        counted(pair)
+        for result in pair['runs']:
+            result['step_seconds'] = pair['step_seconds']
+            result['step_times'] = result['process_seconds'] / pair['step_seconds']
     return report
-
-
-def counted(pair):
-    """``pair`` with each run's step-times counted with the pair's step, as timed last."""
-    for result in pair['runs']:
-        result['step_times'] = result['process_seconds'] / pair['step_seconds']
-    return pair
 
 
 def arguments(argv):

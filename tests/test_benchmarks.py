@@ -67,39 +67,51 @@ def test_the_references_convergence_is_its_change_in_loss_over_its_last_quarter(
     assert found['change'] == pytest.approx((11.0 - 10.0) / 10.0)  # the best so far at each
 
 
-def test_appended_runs_replace_those_of_the_same_strategy_and_pair_counted_in_its_new_step():
+def test_appended_runs_replace_those_of_the_same_strategy_and_pair_each_in_its_own_step():
     def pair(photo, step, *names):
         return {'photo': photo, 'painting': 'p.jpg', 'crops': {'paths': {n: n for n in names}},
                 'step_seconds': step,
                 'runs': [{'strategy': {'name': n}, 'stamp': photo, 'process_seconds': 12.0,
-                          'step_times': 12.0 / step} for n in names]}
+                          'step_seconds': step, 'step_times': 12.0 / step} for n in names]}
     report = {'pairs': [pair('a.jpg', 1.0, 'reference', 'plan')]}
-    new = pair('a.jpg', 3.0, 'plan')
+    new = pair('a.jpg', 3.0, 'plan')  # timed in a later session, on a faster machine
     new['runs'][0]['stamp'] = 'new'
     report = time_to_quality.merge(report, new)
     runs = report['pairs'][0]['runs']
     assert [(r['strategy']['name'], r['stamp']) for r in runs] == [('reference', 'a.jpg'),
                                                                    ('plan', 'new')]
-    assert [r['step_times'] for r in runs] == [4.0, 4.0]  # the old run too: 12 s / 3 s
+    assert [r['step_times'] for r in runs] == [12.0, 4.0]  # each in its own session's step
     assert len(time_to_quality.merge(report, pair('b.jpg', 1.0, 'plan'))['pairs']) == 2
 
 
 def test_a_twin_starts_from_the_photograph_moved_by_at_most_a_grey_level(tmp_path):
-    from PIL import Image
     from d2lstyle.images import read_image, stage_shape
+    from d2lstyle.mxnet import neural_style as d2l
     twin = next(s for s in time_to_quality.STRATEGIES if s.jitter)
     assert (twin.sizes, twin.steps, twin.optimizers) == (
         time_to_quality.REFERENCE.sizes, time_to_quality.REFERENCE.steps,
         time_to_quality.REFERENCE.optimizers)
-    assert twin.argv(1200, tmp_path / 's.png')[-2:] == ['--init', tmp_path / 's.png']
+    assert twin.argv(1200, tmp_path / 's.png')[-2:] == ['--init', str(tmp_path / 's.png')]
     photo = time_to_quality.ROOT / 'img' / 'tubingen.jpg'
     for name in ('a.png', 'b.png'):
         time_to_quality.jittered(photo, 300, twin.jitter, tmp_path / name)
-    start, again = (np.asarray(read_image(tmp_path / n), dtype=int) for n in ('a.png', 'b.png'))
-    img = read_image(photo)
-    exact = np.asarray(img.resize(stage_shape(img.size, 300), Image.BICUBIC), dtype=int)
-    assert start.shape[:2] == (225, 300) and (start == again).all()  # the same every time
-    assert np.abs(start - exact).max() == 1 and 0.5 < (start != exact).mean() < 0.8
+    start, again = (read_image(tmp_path / n) for n in ('a.png', 'b.png'))
+    assert start.size == (300, 225) and start.tobytes() == again.tobytes()  # every time
+    # what the command starts from: the photograph's first stage, a grey level away or less
+    shape = stage_shape(read_image(photo).size, 300)
+    moved = np.abs((d2l.preprocess(start, shape)
+                    - d2l.preprocess(read_image(photo), shape)).asnumpy())
+    grey = 1 / 255 / d2l.rgb_std.min()
+    assert moved.max() == pytest.approx(grey, rel=1e-3)
+    assert 0.5 < (moved > grey / 2).mean() < 0.8
+
+
+def test_only_a_run_of_given_stages_from_the_photograph_can_have_a_twin():
+    from dataclasses import replace
+    with pytest.raises(ValueError, match='only a run of given stages from the content'):
+        replace(time_to_quality.Strategy('plan'), jitter=1)
+    with pytest.raises(ValueError, match='only a run of given stages from the content'):
+        replace(time_to_quality.REFERENCE, init='noise', jitter=1)
 
 
 def test_runs_are_not_added_to_a_pair_measured_on_another_machine(tmp_path):
@@ -137,6 +149,7 @@ def test_steps_are_timed_again_only_for_the_pairs_of_this_machine(monkeypatch):
                         for name, machine in (('a.jpg', 'here'), ('b.jpg', 'there'))]}
     here, there = time_to_quality.steps_again(report, 'here')['pairs']
     assert (here['step_seconds'], here['runs'][0]['step_times']) == (2.0, 5.0)
+    assert here['runs'][0]['step_seconds'] == 2.0
     assert (there['step_seconds'], there['runs'][0]['step_times']) == (1.0, 10.0)
 
 
@@ -267,6 +280,7 @@ def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     plan = runs['plan']['points'][-1]
     assert plan['lpips'] > 0 and {'content', 'style', 'texture'} <= set(plan)
     assert runs['plan']['step_times'] > 0 and 'change' in pair['reference']
+    assert {r['step_seconds'] for r in runs.values()} == {pair['step_seconds']}  # one session
     assert runs['reference']['to_limit']['evaluations'] == pair['reference']['to_limit']
     assert all((tmp_path / 'ttq' / name).exists() for name in pair['crops']['paths'].values())
     scale = json.loads(out.read_text())['lpips_scale']

@@ -204,14 +204,19 @@ def test_chapter_3_runs_every_optimiser_and_times_them(site, framework):
                                            'reference twin'}
     assert all((float(loss), float(lpips)) == (1.0, 0.0)
                for name, _, loss, lpips in rows if name == 'reference')
-    # the twin, as the prose says: within the limit of the loss, beyond that of LPIPS, and
-    # nearer to the reference than the plan of its pair (the rows of the flower's table)
-    flower = re.search(r'^flower\.jpg \+ the_scream\.jpg: one full-size step.*?(?=^\S+ \+ \S+: '
-                       r'one full-size step|\Z)', text, re.M | re.S).group(0)
+    # as the prose says: no run but the reference within the LPIPS limit, and the twin within
+    # that of the loss and nearer to the reference than the plan of its pair (the flower's)
+    limits = json.loads((ROOT / 'benchmarks' / 'time_to_quality.json').read_text())['limits']
+    assert all(float(lpips) > limits['lpips'] for name, _, _, lpips in rows
+               if name != 'reference')
+    header = r'[^\n]+ \+ [^\n]+: one full-size step'
+    flower = re.search(rf'^(?:\S*/)?flower\.jpg \+ [^\n]+: one full-size step.*?(?=^\S{header}|\Z)',
+                       text, re.M | re.S)
+    assert flower, 'no table of the flower pair'
     scores = {name: (float(loss), float(lpips))
-              for name, _, loss, lpips in re.findall(row, flower, re.M)}
+              for name, _, loss, lpips in re.findall(row, flower.group(0), re.M)}
     twin, plan = scores['reference twin'], scores['plan']
-    assert twin[0] <= 1.10 and 0.12 < twin[1] < plan[1]
+    assert twin[0] <= limits['objective'] and twin[1] < plan[1]
     # each run's stages, and when the plan's loss came within the limit
     assert re.search(r"^  plan: [\d, ]+ evaluations of L-BFGS at [\d, ]+ px\n +its loss first "
                      r"came within [\d.]+ times the reference's after \d+ evaluations", text, re.M)

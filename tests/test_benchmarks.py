@@ -270,7 +270,8 @@ def test_print_size_runs_and_scores_its_pictures_against_the_enlarged_reference(
 def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     out = tmp_path / 'ttq.json'
     script('time_to_quality', '--size', '128', '--pairs', 'tubingen', '--scale-steps', '0.05',
-           '--strategies', 'reference', 'plan', '--runs', tmp_path / 'runs', '--out', out)
+           '--strategies', 'reference', 'plan', 'reference twin', '--runs', tmp_path / 'runs',
+           '--out', out)
     pair, = json.loads(out.read_text())['pairs']
     from d2lstyle import runtime
     assert pair == {**pair, **runtime.measured_on(runtime.framework('mxnet'))}
@@ -281,6 +282,11 @@ def test_time_to_quality_runs_and_scores_the_reference_as_itself(tmp_path):
     assert plan['lpips'] > 0 and {'content', 'style', 'texture'} <= set(plan)
     assert runs['plan']['step_times'] > 0 and 'change' in pair['reference']
     assert {r['step_seconds'] for r in runs.values()} == {pair['step_seconds']}  # one session
+    twin = next(s for s in time_to_quality.STRATEGIES if s.jitter)
+    kept = time_to_quality.folder(tmp_path / 'runs', 'tubingen.jpg', 'starry_night.jpg', 128,
+                                  twin.scaled(0.05))
+    assert (kept / f'start-{twin.jitter}-{time_to_quality.JITTER_SEED}.png').exists()
+    assert runs['reference twin']['points'][-1]['lpips'] > 0
     assert runs['reference']['to_limit']['evaluations'] == pair['reference']['to_limit']
     assert all((tmp_path / 'ttq' / name).exists() for name in pair['crops']['paths'].values())
     scale = json.loads(out.read_text())['lpips_scale']

@@ -79,7 +79,7 @@ class Strategy:
                              'start from the jittered photograph')
 
     def argv(self, size, start=None):
-        """The command's options; ``start``: the file of its jittered start (jittered)."""
+        """The command's options; ``start``: the file its first stage starts from, if jittered."""
         if not self.steps:
             return ['--size', str(size)]
         return ['--size', *map(str, self.sizes_at(size)), '--iterations', *map(str, self.steps),
